@@ -1,0 +1,2 @@
+-- 001_schema.sql: placeholder, written in issue 3.
+CREATE SCHEMA IF NOT EXISTS dmarc;

@@ -1,0 +1,4 @@
+/*
+ * mime.c: not yet written.
+ */
+#include "mime.h"

@@ -1,0 +1,4 @@
+/*
+ * parse.c: not yet written.
+ */
+#include "parse.h"

@@ -1,0 +1,4 @@
+/*
+ * store.c: not yet written.
+ */
+#include "store.h"

@@ -1,0 +1,80 @@
+/*
+ * store.h: PostgreSQL (libpq). One transaction per report, records
+ * through COPY, the ingest ledger, migrations. Knows the report model,
+ * not where reports come from.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdint.h>
+
+#include "dm.h"
+#include "report.h"
+
+struct store;
+
+/*
+ * Connect with a libpq conninfo or URI (NULL or "": libpq's defaults,
+ * PGHOST etc.). Returns a new store (store_free()), or NULL with err
+ * set (DM_ESTORE: unreachable; the message says host and why).
+ */
+struct store	*store_open(const char *conninfo, struct dm_err *err);
+void		 store_free(struct store *st);
+
+/*
+ * The migrations, sql/NNN_name.sql compiled into the binary by
+ * sql/embed.sh (so an installed binary and one in the build tree find
+ * the same ones), in order; the table ends with a NULL name.
+ */
+struct store_migration {
+	int		 version;	/* NNN */
+	const char	*name;		/* "001_schema.sql" */
+	const char	*sql;
+};
+extern const struct store_migration store_migrations[];
+
+/*
+ * Apply the migrations that dmarc.schema_version does not list yet, in
+ * order, each in its own transaction, under an advisory lock so that two
+ * processes starting at once are safe. applied (may be NULL) gets how
+ * many were applied. Returns 0 or -1 with err set.
+ */
+int	store_migrate(struct store *st, int *applied, struct dm_err *err);
+
+/*
+ * Fail unless the schema has been migrated to at least the newest
+ * migration this build knows (so import can say "run dmarcd migrate").
+ */
+int	store_check_schema(struct store *st, struct dm_err *err);
+
+/* One input, as the ledger records it; all borrowed. */
+struct store_input {
+	const char	*source;	/* "file", "stdin", "imap:NAME", ... */
+	const char	*input;		/* path, or mailbox location */
+	const char	*mailbox;	/* NULL for files */
+	uint32_t	 uidvalidity;	/* 0 when not from IMAP */
+	uint32_t	 uid;
+	const char	*message_id;	/* NULL when not a message */
+	const char	*sha256;	/* hex SHA-256 of the report payload */
+};
+
+/*
+ * Fill sink so that reports parsed next are stored for input in
+ * (borrowed, must outlive the reports). begin() opens the transaction
+ * and claims the report's identity (org_name, report_id, domain, begin,
+ * end); a report already stored, or being stored by a concurrent
+ * importer who then commits, makes begin() return 1. end() writes the
+ * ledger row (stored or duplicate) and commits; abort() rolls back.
+ */
+void	store_sink(struct store *st, const struct store_input *in,
+	    struct report_sink *sink);
+
+/*
+ * Record a rejected input (or one rejected report of it) in the ledger,
+ * in its own transaction. org_name and report_id may be NULL.
+ */
+int	store_rejected(struct store *st, const struct store_input *in,
+	    const char *org_name, const char *report_id, const char *reason,
+	    struct dm_err *err);
+
+#endif /* STORE_H */

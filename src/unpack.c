@@ -1,0 +1,4 @@
+/*
+ * unpack.c: not yet written.
+ */
+#include "unpack.h"

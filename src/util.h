@@ -1,0 +1,77 @@
+/*
+ * util.h: small helpers shared by all stages: errors, strings, numbers,
+ * addresses, hashing, an arena for strings.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dm.h"
+
+struct buf;
+
+/* Allocation that can't fail: fatal() on out-of-memory. */
+void	*xmalloc(size_t n);
+void	*xcalloc(size_t n, size_t size);
+void	*xreallocarray(void *p, size_t n, size_t size);
+char	*xstrdup(const char *s);
+
+/*
+ * Trim XML white space (SP, TAB, CR, LF) from both ends of s in place;
+ * returns the first kept character.
+ */
+char	*dm_trim(char *s);
+/* Lower-case ASCII letters in place; returns s. */
+char	*dm_lower(char *s);
+/*
+ * Parse a decimal number with optional surrounding XML white space:
+ * digits only, no sign, at most max. Returns 0, or -1 (empty, junk,
+ * sign, over max).
+ */
+int	 dm_parse_u64(const char *s, uint64_t max, uint64_t *v);
+/* 1 if s[0..len) is valid UTF-8 without NUL, else 0. */
+int	 is_utf8(const char *s, size_t len);
+/*
+ * Append s to b with control bytes, DEL, invalid UTF-8 and backslash
+ * written as escapes (\n, \t, \xNN, \\); with quoted, also '"' as \".
+ */
+int	 dm_escape(struct buf *b, const char *s, int quoted);
+/*
+ * Canonical text of an IPv4 or IPv6 address, as PostgreSQL's inet
+ * prints it (IPv6 compressed, lower case). White space around the
+ * address is ignored. Returns 0, or -1 if s is not an address.
+ */
+int	 dm_canon_ip(const char *s, char *out, size_t outlen);
+/* Epoch seconds as YYYY-MM-DDTHH:MM:SSZ; out holds 32 bytes. */
+const char *dm_time_fmt(int64_t t, char out[32]);
+
+/* SHA-256, incremental (GLib's GChecksum underneath). */
+struct dm_sha256 {
+	void	*gc;
+};
+void	 dm_sha256_init(struct dm_sha256 *h);
+void	 dm_sha256_update(struct dm_sha256 *h, const void *p, size_t n);
+/* Writes 64 hex digits and a NUL to out, and clears h. */
+void	 dm_sha256_final(struct dm_sha256 *h, char out[65]);
+void	 dm_sha256_hex(const void *p, size_t n, char out[65]);
+
+/*
+ * An arena for the strings of one report or one record: pointers stay
+ * valid until dm_arena_reset() or dm_arena_clear().
+ */
+struct dm_arena_chunk;
+struct dm_arena {
+	struct dm_arena_chunk	*head;
+	size_t			 used;	/* bytes handed out, for bounds */
+};
+void	 dm_arena_init(struct dm_arena *a);
+char	*dm_arena_strndup(struct dm_arena *a, const char *s, size_t len);
+char	*dm_arena_strdup(struct dm_arena *a, const char *s);
+void	*dm_arena_alloc(struct dm_arena *a, size_t len);
+/* Forget everything but keep the first chunk for reuse. */
+void	 dm_arena_reset(struct dm_arena *a);
+void	 dm_arena_clear(struct dm_arena *a);
+
+#endif /* UTIL_H */

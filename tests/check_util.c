@@ -1,0 +1,208 @@
+/*
+ * check_util.c: buf, util, log_kv and report_enum_canon.
+ */
+#include <string.h>
+
+#include "test.h"
+#include "buf.h"
+#include "log.h"
+#include "report.h"
+#include "util.h"
+
+static const struct {
+	const char	*in;
+	uint64_t	 max;
+	int		 ok;
+	uint64_t	 want;
+} u64_cases[] = {
+	{ "0", 10, 1, 0 },
+	{ "  42\n", 100, 1, 42 },
+	{ "\t7 ", 7, 1, 7 },
+	{ "8", 7, 0, 0 },
+	{ "", 10, 0, 0 },
+	{ "   ", 10, 0, 0 },
+	{ "-1", 10, 0, 0 },
+	{ "+1", 10, 0, 0 },
+	{ "1 2", 100, 0, 0 },
+	{ "0x10", 100, 0, 0 },
+	{ "18446744073709551615", UINT64_MAX, 1, UINT64_MAX },
+	{ "18446744073709551616", UINT64_MAX, 0, 0 },
+	{ "9223372036854775808", INT64_MAX, 0, 0 },
+};
+
+START_TEST(test_util_parse_u64_table)
+{
+	uint64_t	 v = 12345;
+	int		 rc;
+
+	rc = dm_parse_u64(u64_cases[_i].in, u64_cases[_i].max, &v);
+	ck_assert_msg((rc == 0) == u64_cases[_i].ok, "'%s'", u64_cases[_i].in);
+	if (u64_cases[_i].ok)
+		ck_assert_uint_eq(v, u64_cases[_i].want);
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	const char	*want;	/* NULL: not an address */
+} ip_cases[] = {
+	{ "192.0.2.1", "192.0.2.1" },
+	{ " 192.0.2.1\n", "192.0.2.1" },
+	{ "2001:DB8:0:0:0:0:0:1", "2001:db8::1" },
+	{ "2001:0db8:0000:0000:0000:ff00:0042:8329", "2001:db8::ff00:42:8329" },
+	{ "::ffff:192.0.2.7", "::ffff:192.0.2.7" },
+	{ "::", "::" },
+	{ "", NULL },
+	{ "192.0.2", NULL },
+	{ "192.0.2.256", NULL },
+	{ "example.com", NULL },
+	{ "1.2.3.4 5", NULL },
+};
+
+START_TEST(test_util_canon_ip_table)
+{
+	char	 out[64];
+	int	 rc;
+
+	rc = dm_canon_ip(ip_cases[_i].in, out, sizeof(out));
+	if (ip_cases[_i].want == NULL)
+		ck_assert_msg(rc == -1, "'%s' accepted", ip_cases[_i].in);
+	else {
+		ck_assert_msg(rc == 0, "'%s' refused", ip_cases[_i].in);
+		ck_assert_str_eq(out, ip_cases[_i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_util_utf8)
+{
+	ck_assert_int_eq(is_utf8("abc", 3), 1);
+	ck_assert_int_eq(is_utf8("\xc3\xa9", 2), 1);
+	ck_assert_int_eq(is_utf8("\xc3", 1), 0);		/* cut */
+	ck_assert_int_eq(is_utf8("\xc0\xaf", 2), 0);		/* overlong */
+	ck_assert_int_eq(is_utf8("\xed\xa0\x80", 3), 0);	/* surrogate */
+	ck_assert_int_eq(is_utf8("a\0b", 3), 0);		/* NUL */
+	ck_assert_int_eq(is_utf8("\x91", 1), 0);		/* latin-1 */
+}
+END_TEST
+
+START_TEST(test_log_kv_escapes_hostile_text)
+{
+	struct buf	 b;
+
+	buf_init(&b, 4096);
+	ck_assert_int_eq(log_kv(&b, "a", "plain"), 0);
+	ck_assert_int_eq(log_kv(&b, "b", "two words"), 0);
+	ck_assert_int_eq(log_kv(&b, "c", "line\nbreak\x1b[31m"), 0);
+	ck_assert_int_eq(log_kv(&b, "d", ""), 0);
+	ck_assert_int_eq(log_kv(&b, "e", "q\"uo=te"), 0);
+	ck_assert_int_eq(log_kv(&b, "f", "caf\xc3\xa9 \xff"), 0);
+	ck_assert_int_eq(log_kv(&b, "g", NULL), 0);
+	ck_assert_str_eq(buf_cstr(&b),
+	    " a=plain b=\"two words\" c=line\\nbreak\\x1b[31m d=\"\""
+	    " e=\"q\\\"uo=te\" f=\"caf\xc3\xa9 \\xff\"");
+	buf_clear(&b);
+}
+END_TEST
+
+START_TEST(test_buf_refuses_past_max)
+{
+	struct buf	 b;
+
+	buf_init(&b, 8);
+	ck_assert_int_eq(buf_adds(&b, "12345678"), 0);
+	ck_assert_int_eq(buf_addc(&b, '9'), -1);
+	ck_assert_uint_eq(b.len, 8);
+	ck_assert_str_eq(buf_cstr(&b), "12345678");
+	buf_clear(&b);
+}
+END_TEST
+
+static const struct {
+	enum report_enum_kind	 kind;
+	const char		*in;
+	const char		*val;
+	const char		*raw;
+} enum_cases[] = {
+	{ REP_SPF_RESULT, "pass", "pass", NULL },
+	{ REP_SPF_RESULT, "hardfail", "fail", "hardfail" },
+	{ REP_SPF_RESULT, "unknown", "temperror", "unknown" },
+	{ REP_SPF_RESULT, "error", "permerror", "error" },
+	{ REP_SPF_RESULT, "bogus", NULL, "bogus" },
+	{ REP_SPF_RESULT, "", NULL, NULL },
+	{ REP_DKIM_RESULT, "policy", "policy", NULL },
+	{ REP_ACTION, "pass", "pass", NULL },
+	{ REP_DISPOSITION, "pass", NULL, "pass" },
+	{ REP_REASON, "policy_test_mode", "policy_test_mode", NULL },
+	{ REP_SPF_SCOPE, "mfrom", "mfrom", NULL },
+	{ REP_ALIGNMENT, "relaxed", "r", "relaxed" },
+};
+
+START_TEST(test_report_enum_canon_table)
+{
+	struct report_enum	 e;
+
+	e = report_enum_canon(enum_cases[_i].kind, enum_cases[_i].in);
+	if (enum_cases[_i].val == NULL)
+		ck_assert_ptr_null(e.val);
+	else
+		ck_assert_str_eq(e.val, enum_cases[_i].val);
+	if (enum_cases[_i].raw == NULL)
+		ck_assert_ptr_null(e.raw);
+	else
+		ck_assert_str_eq(e.raw, enum_cases[_i].raw);
+}
+END_TEST
+
+START_TEST(test_util_arena_keeps_strings)
+{
+	struct dm_arena	 a;
+	char		*s[1000];
+	char		 want[32];
+	int		 i;
+
+	dm_arena_init(&a);
+	for (i = 0; i < 1000; i++) {
+		snprintf(want, sizeof(want), "string %d", i);
+		s[i] = dm_arena_strdup(&a, want);
+	}
+	for (i = 0; i < 1000; i++) {
+		snprintf(want, sizeof(want), "string %d", i);
+		ck_assert_str_eq(s[i], want);
+	}
+	dm_arena_reset(&a);
+	ck_assert_str_eq(dm_arena_strdup(&a, "again"), "again");
+	dm_arena_clear(&a);
+}
+END_TEST
+
+START_TEST(test_util_sha256)
+{
+	char	 hex[65];
+
+	dm_sha256_hex("abc", 3, hex);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite	*s = suite_create("util");
+	TCase	*tc = tcase_create("util");
+
+	tcase_add_loop_test(tc, test_util_parse_u64_table, 0,
+	    nitems(u64_cases));
+	tcase_add_loop_test(tc, test_util_canon_ip_table, 0,
+	    nitems(ip_cases));
+	tcase_add_test(tc, test_util_utf8);
+	tcase_add_test(tc, test_log_kv_escapes_hostile_text);
+	tcase_add_test(tc, test_buf_refuses_past_max);
+	tcase_add_loop_test(tc, test_report_enum_canon_table, 0,
+	    nitems(enum_cases));
+	tcase_add_test(tc, test_util_arena_keeps_strings);
+	tcase_add_test(tc, test_util_sha256);
+	suite_add_tcase(s, tc);
+	return s;
+}
