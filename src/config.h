@@ -1,6 +1,35 @@
 /*
- * config.h: not yet written.
+ * config.h: the INI configuration (libinih), one table of keys, every
+ * mistake reported in one run.
  */
 #ifndef CONFIG_H
 #define CONFIG_H
-#endif
+
+#include "bounds.h"
+
+struct config {
+	char		*path;		/* the file read, or NULL */
+	char		*conninfo;	/* [database] conninfo, or NULL */
+	struct dm_limits lim;		/* [limits] */
+	int		 nerrors;	/* mistakes logged while reading */
+};
+
+/* Defaults, no file. */
+void	config_init(struct config *cf);
+void	config_clear(struct config *cf);
+
+/*
+ * Read path into cf (initialised by config_init()). A missing file is
+ * fine when !must_exist. Every mistake is logged as "path: [section]
+ * key: reason" and counted in cf->nerrors. Returns 0 when there were
+ * none, -1 otherwise.
+ */
+int	config_load(struct config *cf, const char *path, int must_exist);
+
+/* The default file: $(sysconfdir)/dmarcd/dmarcd.conf. */
+const char *config_default_path(void);
+
+/* Parse "64M", "1G", "512k", "1048576". Returns 0 or -1. */
+int	config_parse_size(const char *s, uint64_t *v);
+
+#endif /* CONFIG_H */

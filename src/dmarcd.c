@@ -1,6 +1,346 @@
+/*
+ * dmarcd.c: the main() of dmarcd: options, configuration, and the wiring
+ * of the pipeline for "import" and "migrate". Exit codes are part of the
+ * contract (DESIGN.md): 0 ok, 1 an input rejected, 2 usage or
+ * configuration, 3 database or mailbox unreachable.
+ */
+#include <getopt.h>
 #include <stdio.h>
-int
-main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "autoconf.h"
+#include "buf.h"
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "parse.h"
+#include "store.h"
+#include "util.h"
+
+#define EX_OK		0
+#define EX_REJECTED	1
+#define EX_USAGE	2
+#define EX_UNREACHABLE	3
+
+static const char usage_main[] =
+"usage: dmarcd [-c FILE] [--once] [-n] [-v | -q]\n"
+"       dmarcd import [--db CONNINFO] [--dry-run] PATH...\n"
+"       dmarcd migrate [--db CONNINFO]\n"
+"\n"
+"dmarcd ingests DMARC aggregate reports (RFC 7489, RFC 9990) into\n"
+"PostgreSQL: plain XML, gzip or zip, bare or attached to mail.\n"
+"\n"
+"Commands:\n"
+"  import PATH...   ingest report files, mail messages (.eml), mbox files,\n"
+"                   Maildirs and directories (recursively), or - for\n"
+"                   standard input (an MTA pipe); then exit.\n"
+"  migrate          create or upgrade the database schema, then exit.\n"
+"  (none)           run the daemon over the configured mailboxes.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE  configuration file (default %s,\n"
+"                     used when it exists)\n"
+"  -n, --check        check the configuration, list every error, exit\n"
+"      --once         drain every source once, then exit\n"
+"  -v, --verbose      more log output (repeat for debug)\n"
+"  -q, --quiet        warnings and errors only\n"
+"  -h, --help         this text; 'dmarcd COMMAND --help' for a command\n"
+"  -V, --version      print the version\n"
+"\n"
+"Exit status: 0 success (duplicates included), 1 at least one input was\n"
+"rejected, 2 usage or configuration error, 3 database or mailbox\n"
+"unreachable.\n";
+
+static const char usage_import[] =
+"usage: dmarcd import [-c FILE] [--db CONNINFO] [--dry-run] [-v | -q] PATH...\n"
+"\n"
+"Ingest every report found in PATH: a report file (XML, gzip, zip; the\n"
+"kind is read from the content, never from the name), a mail message,\n"
+"an mbox file, a Maildir (cur/ and new/), a directory (recursively, in\n"
+"name order, dot files skipped), or - for a message or report on\n"
+"standard input. Each report is stored in its own transaction; a report\n"
+"seen before is counted as a duplicate and not stored again.\n"
+"\n"
+"One line per report or rejected input on standard output:\n"
+"  stored|duplicate|rejected INPUT [part=N] [member=NAME]\n"
+"      [org=.. report_id=.. domain=.. records=N messages=N] [reason=..]\n"
+"\n"
+"Options:\n"
+"      --db CONNINFO  PostgreSQL conninfo or URI; default: $DMARCD_DB,\n"
+"                     then [database] conninfo, then libpq's PG* variables\n"
+"      --dry-run      parse and report only; no database is used, and\n"
+"                     'stored' lines show what would be stored\n"
+"  -c, --config FILE  configuration file ([database], [limits])\n"
+"  -v, --verbose      more log output\n"
+"  -q, --quiet        no log output but errors\n"
+"\n"
+"Exit status: 0 all stored or duplicate, 1 at least one input rejected,\n"
+"2 usage or configuration error, 3 database unreachable (nothing is\n"
+"half-written: the report in hand is rolled back).\n";
+
+static const char usage_migrate[] =
+"usage: dmarcd migrate [-c FILE] [--db CONNINFO] [-v | -q]\n"
+"\n"
+"Create the schema 'dmarc' or upgrade it to this version, applying the\n"
+"migrations that are not yet recorded in dmarc.schema_version, each in\n"
+"its own transaction. Safe to run twice and from two hosts at once.\n"
+"The roles dmarc_writer and dmarc_reader are created when missing and\n"
+"the connecting role may create roles.\n"
+"\n"
+"Exit status: 0 done, 2 usage, 3 database unreachable or a migration\n"
+"failed (the failing migration is rolled back).\n";
+
+struct opts {
+	const char	*config;
+	const char	*db;
+	int		 verbosity;
+	int		 dry_run;
+	int		 once;
+	int		 check;
+};
+
+static void
+print_result(void *arg, const struct ingest_result *res)
 {
-	return 0;
+	struct buf	*line = arg;
+
+	puts(ingest_format(res, line));
+	fflush(stdout);
+}
+
+/* --db > DMARCD_DB > [database] conninfo > libpq's own defaults. */
+static const char *
+conninfo(const struct opts *o, const struct config *cf)
+{
+	const char	*env = getenv("DMARCD_DB");
+
+	if (o->db != NULL)
+		return o->db;
+	if (env != NULL && *env != '\0')
+		return env;
+	if (cf->conninfo != NULL)
+		return cf->conninfo;
+	return "";
+}
+
+static int
+load_config(const struct opts *o, struct config *cf)
+{
+	config_init(cf);
+	if (o->config != NULL)
+		return config_load(cf, o->config, 1);
+	return config_load(cf, config_default_path(), 0);
+}
+
+static struct store *
+connect_db(const struct opts *o, const struct config *cf)
+{
+	struct store	*st;
+	struct dm_err	 err = { 0 };
+
+	if ((st = store_open(conninfo(o, cf), &err)) == NULL)
+		log_warnx("%s", err.msg);
+	return st;
+}
+
+static int
+cmd_import(const struct opts *o, int argc, char **argv)
+{
+	struct config	 cf;
+	struct ingest	 ig;
+	struct buf	 line;
+	struct dm_err	 err = { 0 };
+	int		 i, rc, ex = EX_OK;
+
+	if (load_config(o, &cf) == -1) {
+		config_clear(&cf);
+		return EX_USAGE;
+	}
+	memset(&ig, 0, sizeof(ig));
+	buf_init(&line, 1 << 16);
+	ig.lim = &cf.lim;
+	ig.result = print_result;
+	ig.arg = &line;
+	if (!o->dry_run) {
+		if ((ig.st = connect_db(o, &cf)) == NULL) {
+			ex = EX_UNREACHABLE;
+			goto out;
+		}
+		if (store_check_schema(ig.st, &err) == -1) {
+			log_warnx("%s", err.msg);
+			ex = EX_UNREACHABLE;
+			goto out;
+		}
+	}
+	ingest_init();
+	for (i = 0; i < argc; i++) {
+		ig.source = strcmp(argv[i], "-") == 0 ? "stdin" : "file";
+		if (strcmp(argv[i], "-") == 0)
+			rc = ingest_stdin(&ig, &err);
+		else
+			rc = ingest_path(&ig, argv[i], &err);
+		if (rc == -1) {
+			log_warnx("input=%s: %s; stopping, the rest is not "
+			    "imported", argv[i], err.msg);
+			ex = EX_UNREACHABLE;
+			goto out;
+		}
+	}
+	log_info("stored=%lu duplicate=%lu rejected=%lu%s",
+	    ig.stats.stored, ig.stats.duplicate, ig.stats.rejected,
+	    o->dry_run ? " (dry run: nothing was written)" : "");
+	if (ig.stats.rejected > 0)
+		ex = EX_REJECTED;
+ out:
+	store_free(ig.st);
+	buf_clear(&line);
+	config_clear(&cf);
+	return ex;
+}
+
+static int
+cmd_migrate(const struct opts *o)
+{
+	struct config	 cf;
+	struct store	*st;
+	struct dm_err	 err = { 0 };
+	int		 applied = 0, ex = EX_OK;
+
+	if (load_config(o, &cf) == -1) {
+		config_clear(&cf);
+		return EX_USAGE;
+	}
+	if ((st = connect_db(o, &cf)) == NULL)
+		ex = EX_UNREACHABLE;
+	else if (store_migrate(st, &applied, &err) == -1) {
+		log_warnx("migrate: %s", err.msg);
+		ex = EX_UNREACHABLE;
+	} else
+		log_info("migrate: %d migration%s applied, schema is current",
+		    applied, applied == 1 ? "" : "s");
+	store_free(st);
+	config_clear(&cf);
+	return ex;
+}
+
+static int
+cmd_daemon(const struct opts *o)
+{
+	struct config	 cf;
+	int		 bad;
+
+	bad = load_config(o, &cf) == -1;
+	config_clear(&cf);
+	if (o->check) {
+		if (!bad)
+			log_info("configuration ok");
+		return bad ? EX_USAGE : EX_OK;
+	}
+	if (bad)
+		return EX_USAGE;
+	log_warnx("the mailbox daemon is not in this version yet: use "
+	    "'dmarcd import' (from an MTA pipe: 'dmarcd import -')");
+	return EX_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option main_opts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "check",	no_argument,	   NULL, 'n' },
+		{ "once",	no_argument,	   NULL, 'o' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct option cmd_opts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "db",		required_argument, NULL, 'd' },
+		{ "dry-run",	no_argument,	   NULL, 'D' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts	 o;
+	const char	*cmd, *help;
+	int		 ch;
+
+	memset(&o, 0, sizeof(o));
+	o.verbosity = LOG_LINFO;
+	while ((ch = getopt_long(argc, argv, "+c:noqvhV", main_opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c': o.config = optarg; break;
+		case 'n': o.check = 1; break;
+		case 'o': o.once = 1; break;
+		case 'v': o.verbosity++; break;
+		case 'q': o.verbosity = LOG_LWARN; break;
+		case 'h':
+			printf(usage_main, config_default_path());
+			return EX_OK;
+		case 'V':
+			puts(PACKAGE_STRING);
+			return EX_OK;
+		default:
+			fprintf(stderr, "Try 'dmarcd --help'.\n");
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_init("dmarcd", o.verbosity);
+	if (argc == 0)
+		return cmd_daemon(&o);
+
+	cmd = argv[0];
+	if (strcmp(cmd, "import") == 0)
+		help = usage_import;
+	else if (strcmp(cmd, "migrate") == 0)
+		help = usage_migrate;
+	else {
+		fprintf(stderr, "dmarcd: unknown command '%s'. Try 'dmarcd "
+		    "--help'.\n", cmd);
+		return EX_USAGE;
+	}
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:qvh", cmd_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o.config = optarg; break;
+		case 'd': o.db = optarg; break;
+		case 'D':
+			if (help != usage_import)
+				goto bad;
+			o.dry_run = 1;
+			break;
+		case 'v': o.verbosity++; break;
+		case 'q': o.verbosity = LOG_LWARN; break;
+		case 'h':
+			fputs(help, stdout);
+			return EX_OK;
+		default:
+			goto bad;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_init("dmarcd", o.verbosity);
+	if (help == usage_migrate) {
+		if (argc != 0)
+			goto bad;
+		return cmd_migrate(&o);
+	}
+	if (argc == 0) {
+		fprintf(stderr, "dmarcd import: no PATH given\n");
+		goto bad;
+	}
+	return cmd_import(&o, argc, argv);
+ bad:
+	fprintf(stderr, "Try 'dmarcd %s --help'.\n", cmd);
+	return EX_USAGE;
 }

@@ -1,0 +1,45 @@
+#!/bin/sh
+# quickstart.sh: the main job, from a fresh Debian 12 machine: install the
+# packages, build, provision a private PostgreSQL (no system service is
+# touched), create the schema, import the sample reports bundled in
+# tests/data/samples/ and print what they say. Run it again at will:
+# duplicates are recognised and nothing is stored twice.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. contrib/deps.sh
+dmarcd_install_deps
+
+echo "== building (build/)"
+contrib/build.sh build
+
+# The cluster lives under the checkout. As root, PostgreSQL runs as the
+# postgres user, who may not be able to enter the checkout (under /root):
+# then it lives in /var/tmp instead.
+pgdir=$top/.dmarcd/pg
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$top"; then
+	pgdir=/var/tmp/dmarcd-quickstart-$(echo "$top" | cksum | cut -d' ' -f1)
+fi
+echo "== starting a private PostgreSQL in $pgdir"
+DMARCD_DB=$(tests/pg.sh start "$pgdir")
+export DMARCD_DB
+
+echo "== dmarcd migrate"
+build/src/dmarcd migrate
+
+echo "== dmarcd import tests/data/samples/*/ (some samples are broken on purpose)"
+build/src/dmarcd import $(ls -d tests/data/samples/*/ | grep -v LICENSES) || true
+
+echo
+echo "== dmarcq summary"
+build/src/dmarcq summary
+echo
+echo "== dmarcq reports --limit 15"
+build/src/dmarcq reports --limit 15
+cat <<MSG
+
+The database keeps running. To query it yourself:
+  export DMARCD_DB='$DMARCD_DB'
+  build/src/dmarcq --help
+Stop it with:  tests/pg.sh stop $pgdir
+MSG

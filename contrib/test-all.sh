@@ -1,0 +1,81 @@
+#!/bin/sh
+# test-all.sh: the whole test suite, from a fresh Debian 12 machine.
+# Installs the packages it needs, builds, starts a private PostgreSQL on
+# 127.0.0.1 (stopped again at the end), runs every Check test, runs them
+# again under AddressSanitizer + UndefinedBehaviorSanitizer, runs each
+# fuzz target briefly and "make distcheck", and ends with one line
+# "N passed, N failed". Exit status 0 only when everything passed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. contrib/deps.sh
+dmarcd_install_deps || exit 1
+
+fuzz_secs=${DM_FUZZ_SECONDS:-15}
+rundir=$(mktemp -d /tmp/dmarcd-test.XXXXXX)
+chmod 755 "$rundir"
+failed_steps=
+
+cleanup() {
+	tests/pg.sh stop "$rundir/pg" >/dev/null 2>&1 || true
+	rm -rf "$rundir"
+}
+trap cleanup EXIT INT TERM
+
+step() {	# step NAME CMD...: run, remember a failure
+	name=$1; shift
+	echo "== $name"
+	if ! "$@"; then
+		echo "== $name: FAILED"
+		failed_steps="$failed_steps $name"
+	fi
+}
+
+echo "== build"
+contrib/build.sh build || { echo "0 passed, 1 failed"; exit 1; }
+contrib/build.sh build-san --enable-sanitizers CFLAGS="-g -O1" ||
+	{ echo "0 passed, 1 failed"; exit 1; }
+
+echo "== postgresql"
+DMARCD_TEST_DB=$(tests/pg.sh start "$rundir/pg") ||
+	{ echo "postgresql did not start"; echo "0 passed, 1 failed"; exit 1; }
+export DMARCD_TEST_DB
+echo "test database: $DMARCD_TEST_DB"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+[ -f tests/lsan.supp ] && export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp"
+step check make -s -C build check
+step check-sanitizers make -s -C build-san check
+step fuzz tests/fuzz/run.sh "$fuzz_secs"
+if [ "${DM_SKIP_DISTCHECK:-0}" != 1 ]; then
+	step distcheck make -s -C build distcheck >"$rundir/distcheck.log" 2>&1 ||
+		tail -30 "$rundir/distcheck.log"
+fi
+
+# Check's own result lines, then the sum over both builds.
+passed=0; failed=0
+for log in build/tests/check_*.log build-san/tests/check_*.log; do
+	[ -f "$log" ] || continue
+	line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "$log: no Check result (crashed or skipped)"
+		grep -q '^SKIP' "${log%.log}.trs" 2>/dev/null && [ "${CI:-}" = true ] &&
+			failed=$((failed + 1))
+		grep -q 'FAIL\|ERROR' "${log%.log}.trs" 2>/dev/null &&
+			failed=$((failed + 1))
+		continue
+	fi
+	echo "$(basename "$(dirname "$(dirname "$log")")")/$(basename "$log" .log): $line"
+	n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+	f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+	e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+	passed=$((passed + n - f - e))
+	failed=$((failed + f + e))
+done
+for s in $failed_steps; do
+	case $s in check|check-sanitizers) ;; *) failed=$((failed + 1));; esac
+done
+[ -n "$failed_steps" ] && echo "failed steps:$failed_steps"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ -z "$failed_steps" ]
