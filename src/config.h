@@ -6,11 +6,18 @@
 #define CONFIG_H
 
 #include "bounds.h"
+#include "fetch.h"
+
+#define CONFIG_MAX_SOURCES	32
 
 struct config {
 	char		*path;		/* the file read, or NULL */
 	char		*conninfo;	/* [database] conninfo, or NULL */
 	struct dm_limits lim;		/* [limits] */
+	char		*metrics_file;	/* [daemon] Prometheus textfile */
+	unsigned	 poll_interval;	/* [daemon] default for sources */
+	struct fetch_conf sources[CONFIG_MAX_SOURCES];
+	size_t		 nsources;
 	int		 nerrors;	/* mistakes logged while reading */
 };
 
@@ -21,8 +28,9 @@ void	config_clear(struct config *cf);
 /*
  * Read path into cf (initialised by config_init()). A missing file is
  * fine when !must_exist. Every mistake is logged as "path: [section]
- * key: reason" and counted in cf->nerrors. Returns 0 when there were
- * none, -1 otherwise.
+ * key: reason" and counted in cf->nerrors; then the sources are checked
+ * as a whole (a URL, a user, a secret for each). Returns 0 when there
+ * were no mistakes, -1 otherwise.
  */
 int	config_load(struct config *cf, const char *path, int must_exist);
 
