@@ -55,7 +55,7 @@
 #define CHUNK		(64u << 10)	/* one read from the payload */
 #define NEST_CHUNK	(8u << 10)	/* one read by a nested inflater */
 #define PEEK		512		/* sniffed from inflated data */
-#define MAXREAD		(1u << 30)	/* one read() asked of a layer */
+#define MAXREAD		(1u << 30)	/* one read() of a layer */
 #define NAME_SHOWN	128		/* stored name bytes in a label */
 #define HEAD_SHOWN	24		/* payload bytes in "starts with" */
 #define LABEL_MAX	(NAME_SHOWN * 4 + 16)
@@ -118,7 +118,7 @@ struct zent {
 	struct dm_rd	 rd;
 	zip_file_t	*zf;
 	struct zsrc	*zs;
-	uint64_t	 base;		/* zs->nread when the entry opened */
+	uint64_t	 base;		/* zs->nread at zip_fopen */
 	struct meter	*m;
 	uint64_t	 out;
 	int		 failed;
@@ -599,7 +599,7 @@ chain_open(struct chain *c, struct dm_rd *top, int level, const char *what,
 
 	doc_init(&c->doc, NULL, &c->m, label);
 	for (;;) {
-		if (c->nrp == DM_MAX_NEST) {	/* can't happen: see below */
+		if (c->nrp == DM_MAX_NEST) {	/* level check stops it */
 			dm_err_set(&e, DM_EINTERNAL, "unpack: chain full");
 			goto fail;
 		}
@@ -633,8 +633,8 @@ chain_open(struct chain *c, struct dm_rd *top, int level, const char *what,
 			goto fail;
 		}
 		if (kind == UNPACK_EMPTY && r->len == 0)
-			dm_err_set(&e, DM_EMSG, "%s%scontent is not XML (empty)",
-			    w, sep);
+			dm_err_set(&e, DM_EMSG, "%s%scontent is not XML "
+			    "(empty)", w, sep);
 		else {
 			escape(head, sizeof(head), r->buf, r->len, HEAD_SHOWN);
 			dm_err_set(&e, DM_EMSG, "%s%scontent is not XML (looks "

@@ -26,7 +26,7 @@
 #include "unpack.h"
 
 #define MAXDOCS		24
-#define BIG		(512u << 20)	/* buf max for generated payloads */
+#define BIG		(512u << 20)	/* buf max, generated payloads */
 
 static const char XML_A[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -54,7 +54,7 @@ struct sink {
 	int		 ndocs;
 	size_t		 keep;
 	size_t		 readsz;
-	int		 fail_at;	/* return -1 on this call (0-based) */
+	int		 fail_at;	/* return -1 on call n (from 0) */
 };
 
 static void
@@ -470,7 +470,7 @@ END_TEST
 static const struct {
 	const char	*file;
 	const char	*member;	/* NULL: not a zip */
-	const char	*plain;		/* the same report uncompressed */
+	const char	*plain;		/* the same, uncompressed */
 	uint64_t	 size;
 } sample_cases[] = {
 	{ "nice-input.xml", NULL, "nice-input.xml", 15159 },
@@ -918,7 +918,7 @@ static void
 b_zip_n(struct buf *b, int files, int dirs)
 {
 	struct mzent	 z[MAXDOCS * 2];
-	char		 names[MAXDOCS * 2][16];
+	char		 names[MAXDOCS * 2][32];
 	int		 i;
 
 	ck_assert_int_le(files + dirs, (int)nitems(z));
@@ -1024,7 +1024,7 @@ b_binary(struct buf *b)
 struct want {
 	const char	*member;	/* NULL: no member */
 	const char	*data;		/* exact bytes when ok */
-	const char	*err;		/* substring when the stream fails */
+	const char	*err;		/* substring: stream fails */
 };
 
 static const struct {
@@ -1404,7 +1404,7 @@ static const char BOMB_PREFIX[] = "<?xml version=\"1.0\"?><a>";
 
 struct bomb_case {
 	const char	*name;
-	int		 zip;		/* 0 gzip, 1 zip entry, 2 zip of gz */
+	int		 zip;		/* 0 gzip, 1 zip, 2 zip of gz */
 	int		 nest;		/* gzip it once more */
 	size_t		 max_xml;
 	unsigned	 ratio;
@@ -1429,7 +1429,7 @@ static const struct bomb_case bomb_cases[] = {
 	    4u << 20 },
 };
 
-/* 100 MB of "<a>" and spaces, about 100 KB compressed. */
+/* 100 MB of "<a>" and spaces, about 100 KB compressed (32 MB in a zip). */
 START_TEST(test_unpack_rejects_bombs)
 {
 	const struct bomb_case	*bc = &bomb_cases[_i];
@@ -1437,9 +1437,10 @@ START_TEST(test_unpack_rejects_bombs)
 	struct dm_err		 err = { 0 };
 	struct buf		 b, t;
 	struct sink		 s;
-	uint64_t		 size = bc->zip == 1 ? (32u << 20) : (100u << 20);
+	uint64_t		 size;
 	char			*raw;
 
+	size = bc->zip == 1 ? (32u << 20) : (100u << 20);
 	limits(&lim);
 	lim.max_xml = bc->max_xml;
 	lim.max_ratio = bc->ratio;
@@ -1507,7 +1508,7 @@ START_TEST(test_unpack_rejects_empty_block_bomb)
 	struct sink		 s;
 	z_stream		 z;
 	unsigned char		 pat[5 * 1000], tmp[65536];
-	uint64_t		 left = 200u << 20;
+	uint64_t		 left = 16u << 20;
 	size_t			 i;
 	int			 zrc;
 
@@ -1550,20 +1551,27 @@ END_TEST
 
 static uint64_t	rng_state;
 
-/* 64 KiB of XML-ish text with random (incompressible) content. */
+/* len bytes of lines of random base64: text that hardly compresses. */
 static size_t
 fill_random_xml(unsigned char *p, size_t len)
 {
 	static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 	    "ghijklmnopqrstuvwxyz0123456789+/";
+	uint64_t		 r = 0;
 	size_t			 i;
+	int			 left = 0;
 
 	for (i = 0; i < len; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		p[i] = (i % 64 == 63) ? '\n' : (unsigned char)b64[rng_state &
-		    63];
+		if (left == 0) {
+			rng_state ^= rng_state << 13;
+			rng_state ^= rng_state >> 7;
+			rng_state ^= rng_state << 17;
+			r = rng_state;
+			left = 10;	/* 6 bits each */
+		}
+		p[i] = (i % 64 == 63) ? '\n' : (unsigned char)b64[r & 63];
+		r >>= 6;
+		left--;
 	}
 	return len;
 }
@@ -1594,7 +1602,8 @@ static uint64_t
 write_big_gzip(int fd, uint64_t gzsize, uLong *crc)
 {
 	static unsigned char	 in[1u << 16], out[1u << 16];
-	static const char	 head[] = "<?xml version=\"1.0\"?>\n<feedback>\n";
+	static const char	 head[] =
+	    "<?xml version=\"1.0\"?>\n<feedback>\n";
 	static const char	 tail[] = "</feedback>\n";
 	z_stream		 z;
 	uint64_t		 written = 0, total = 0;
