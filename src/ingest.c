@@ -168,7 +168,7 @@ on_document(void *arg, struct dm_rd *xml, const char *member,
 		store_sink(ig->st, &in, &sink);
 	}
 	rc = parse_report(xml, ig->lim, &sink, &sum, &perr);
-	if (rc == -1 && perr.scope != DM_EMSG) {
+	if (rc == -1 && perr.scope == DM_ESTORE) {
 		*err = perr;		/* the store went away: stop */
 		return -1;
 	}
@@ -195,7 +195,7 @@ run_payload(struct payload_ctx *pc, const struct unpack_in *uin,
 
 	if (unpack_payload(uin, pc->ig->lim, on_document, pc, &uerr) == 0)
 		return 0;
-	if (uerr.scope != DM_EMSG && uerr.scope != 0) {
+	if (uerr.scope == DM_ESTORE) {
 		*err = uerr;
 		return -1;
 	}
@@ -289,7 +289,7 @@ ingest_message(struct ingest *ig, const struct ingest_origin *org,
 
 	if (mime_parse(msg, len, ig->lim, &info, on_part, &mc, &merr) == -1) {
 		pc.message_id = info.message_id;
-		if (merr.scope != DM_EMSG) {
+		if (merr.scope == DM_ESTORE) {
 			*err = merr;
 			goto out;
 		}

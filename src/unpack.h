@@ -41,7 +41,9 @@ struct unpack_in {
 /*
  * Called once per XML document in the payload with a stream of its
  * bytes (counted against lim->max_xml and lim->max_ratio). member is
- * the zip entry name as stored (untrusted, never a path) or NULL.
+ * NULL, or a printable label for the zip entry: its stored name escaped
+ * (dm_escape) and cut to 128 bytes, "(unnamed entry N)" when empty;
+ * never a path, nothing is extracted.
  * A document that can't be read (an encrypted zip entry, gzip whose
  * content isn't XML, a truncated stream, a bomb) still gets its call:
  * its stream fails with the reason in xml->err. Return 0 to go on, or
