@@ -18,6 +18,7 @@ failed_steps=
 
 cleanup() {
 	tests/pg.sh stop "$rundir/pg" >/dev/null 2>&1 || true
+	tests/dovecot.sh stop "$rundir/dovecot" >/dev/null 2>&1 || true
 	rm -rf "$rundir"
 }
 trap cleanup EXIT INT TERM
@@ -41,6 +42,12 @@ DMARCD_TEST_DB=$(tests/pg.sh start "$rundir/pg") ||
 	{ echo "postgresql did not start"; echo "0 passed, 1 failed"; exit 1; }
 export DMARCD_TEST_DB
 echo "test database: $DMARCD_TEST_DB"
+
+echo "== dovecot"
+tests/dovecot.sh start "$rundir/dovecot" >"$rundir/dovecot.env" ||
+	{ echo "dovecot did not start"; echo "0 passed, 1 failed"; exit 1; }
+set -a; . "$rundir/dovecot.env"; set +a
+echo "test dovecot: 127.0.0.1:$DOVECOT_PORT.. ($DOVECOT_DIR)"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -25,4 +25,12 @@ const char *test_path(const char *dir, const char *file);
  */
 const char *test_need_db(void);
 
+/*
+ * The test Dovecot that tests/dovecot.sh started (DOVECOT_DIR, DOVECOT_PORT,
+ * DOVECOT_CA, DOVECOT_OTHER_CA, DOVECOT_USER, DOVECOT_PASSWORD_FILE in the
+ * environment): like test_need_db(), fails under CI=true when missing and
+ * skips otherwise. Returns DOVECOT_DIR.
+ */
+const char *test_need_dovecot(void);
+
 #endif /* TEST_H */

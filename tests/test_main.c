@@ -53,6 +53,22 @@ test_need_db(void)
 	exit(77);
 }
 
+const char *
+test_need_dovecot(void)
+{
+	const char	*dir = getenv("DOVECOT_DIR");
+	const char	*ci = getenv("CI");
+
+	if (dir != NULL && *dir != '\0' && getenv("DOVECOT_PORT") != NULL)
+		return dir;
+	if (ci != NULL && strcmp(ci, "true") == 0) {
+		fprintf(stderr, "DOVECOT_DIR is not set under CI\n");
+		exit(1);
+	}
+	fprintf(stderr, "DOVECOT_DIR not set: skipping\n");
+	exit(77);
+}
+
 int
 main(void)
 {

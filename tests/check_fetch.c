@@ -1,0 +1,21 @@
+/*
+ * check_fetch.c: not yet written.
+ */
+#include "test.h"
+
+START_TEST(test_fetch_placeholder)
+{
+	ck_assert_int_eq(1, 1);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite	*s = suite_create("fetch");
+	TCase	*tc = tcase_create("fetch");
+
+	tcase_add_test(tc, test_fetch_placeholder);
+	suite_add_tcase(s, tc);
+	return s;
+}
