@@ -337,6 +337,29 @@ START_TEST(test_store_bad_conninfo_is_econfig)
 }
 END_TEST
 
+/* NULL conninfo: libpq's defaults, from PGHOST etc. */
+START_TEST(test_store_open_uses_libpq_defaults)
+{
+	PQconninfoOption	*opts, *o;
+	struct dm_err		 err = { 0 };
+	struct store		*st;
+
+	opts = PQconninfoParse(test_need_db(), NULL);
+	ck_assert_ptr_nonnull(opts);
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && o->envvar != NULL)
+			setenv(o->envvar, o->val, 1);
+	PQconninfoFree(opts);
+	st = store_open(NULL, &err);
+	ck_assert_msg(st != NULL, "%s", err.msg);
+	store_free(st);
+	setenv("PGPORT", "1", 1);
+	setenv("PGHOST", "127.0.0.1", 1);
+	ck_assert_ptr_null(store_open("", &err));
+	ck_assert_int_eq(err.scope, DM_ESTORE);
+}
+END_TEST
+
 START_TEST(test_store_migrate_from_empty)
 {
 	static const char *const objs[] = { "dmarc.schema_version",
@@ -969,6 +992,7 @@ test_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_store_unreachable_is_estore);
 	tcase_add_test(tc, test_store_bad_conninfo_is_econfig);
+	tcase_add_test(tc, test_store_open_uses_libpq_defaults);
 	tcase_add_test(tc, test_store_migrate_from_empty);
 	tcase_add_test(tc, test_store_migrate_concurrently);
 	tcase_add_test(tc, test_store_report_stored_exactly);

@@ -61,6 +61,8 @@ start)
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres: "$dir"
 		chmod 755 "$dir"
+		as test -x "$dir" ||
+		    die "user postgres cannot enter $dir: its parents must be traversable (use a directory under /tmp)"
 	fi
 	if [ ! -f "$data/PG_VERSION" ]; then
 		as "$PGBIN/initdb" -D "$data" -U "$pguser" -A trust -E UTF8 \
