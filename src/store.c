@@ -1,4 +1,1229 @@
 /*
- * store.c: not yet written.
+ * store.c: PostgreSQL through libpq. One transaction per report, its
+ * records through COPY (text format, built here in bounded buffers),
+ * the ingest ledger, the migrations.
+ *
+ * Report strings come from outside: they only ever travel as statement
+ * parameters or as escaped COPY fields, never as SQL text, and are
+ * checked to be UTF-8 on the way (parse should already have done so).
+ * A server error caused by the data (SQLSTATE classes 22, 23, 54: bad
+ * value, check violation, too long for an index) is the report's fault
+ * (DM_EMSG); anything else is the database's (DM_ESTORE).
  */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "log.h"
 #include "store.h"
+#include "util.h"
+
+/* Held around the whole migration loop (session level). */
+#define STORE_MIGRATE_LOCK	INT64_C(0x646d617263640001)	/* "dmarcd" 1 */
+
+#define REC_CHUNK	(64u << 10)	/* record lines handed to libpq at once */
+#define REC_MAX		(1u << 20)	/* longest record line */
+#define CHILD_MAX	(1u << 20)	/* each of the dkim, spf, reason buffers */
+
+/* Timestamps as PostgreSQL reads them: year 1970 to 9999. */
+#define STORE_TIME_MAX	INT64_C(253402300799)
+
+/* A COPY buffer: bounded, grown on demand. */
+struct cbuf {
+	char		*p;
+	size_t		 len;
+	size_t		 cap;
+	size_t		 max;
+};
+
+enum child { CH_DKIM, CH_SPF, CH_OVR, CH_N };
+
+static const char *const child_copy[CH_N] = {
+	"COPY dmarc.record_dkim (rep_id, rec_no, idx, domain, selector, "
+	    "result, result_raw, human_result) FROM STDIN",
+	"COPY dmarc.record_spf (rep_id, rec_no, idx, domain, scope, "
+	    "scope_raw, result, result_raw, human_result) FROM STDIN",
+	"COPY dmarc.record_override (rep_id, rec_no, idx, type, type_raw, "
+	    "comment) FROM STDIN",
+};
+
+static const char record_copy[] =
+	"COPY dmarc.record (rep_id, begin_time, domain, rec_no, source_ip, "
+	"count, disposition, disposition_raw, dkim, dkim_raw, spf, spf_raw, "
+	"envelope_to, envelope_from, header_from) FROM STDIN";
+
+enum sstate {
+	ST_IDLE,	/* no report open */
+	ST_TXN,		/* BEGIN done, report row inserted */
+	ST_DUP,		/* report already stored; no transaction open */
+};
+
+struct store {
+	PGconn			*conn;
+	int			 migrating;	/* notices worth an info line */
+
+	/* the report being stored */
+	const struct store_input *in;
+	enum sstate		 state;
+	int			 copying;	/* the record COPY is open */
+	long long		 rep_id;	/* 0: unknown (duplicate) */
+	uint64_t		 nrec;
+	uint64_t		 messages;
+	char			 id[24];	/* rep_id as text */
+	struct cbuf		 prefix;	/* "rep_id\tbegin\tdomain\t" */
+	struct cbuf		 rec;
+	struct cbuf		 child[CH_N];
+};
+
+/* --- errors ----------------------------------------------------------- */
+
+/* The first line of s, without its newline, into out. */
+static const char *
+first_line(const char *s, char *out, size_t outlen)
+{
+	size_t	n;
+
+	if (s == NULL || *s == '\0')
+		s = "unknown error";
+	n = strcspn(s, "\r\n");
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
+/*
+ * Set err from a failed result (res may be NULL: then from the
+ * connection). Returns -1.
+ */
+static int
+pq_err(struct store *st, const PGresult *res, const char *what,
+    struct dm_err *err)
+{
+	const char	*msg = NULL, *state = NULL;
+	char		 line[400];
+	enum dm_scope	 scope = DM_ESTORE;
+
+	if (res != NULL) {
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (msg == NULL)
+			msg = PQresultErrorMessage(res);
+	}
+	if (msg == NULL || *msg == '\0')
+		msg = PQerrorMessage(st->conn);
+	/*
+	 * A backend that was terminated says why before it hangs up (57P01
+	 * admin shutdown, ...): the connection is gone all the same.
+	 */
+	if (PQstatus(st->conn) != CONNECTION_OK || (state != NULL &&
+	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0))) {
+		if (state == NULL)
+			return dm_err_set(err, DM_ESTORE,
+			    "database: connection lost");
+		return dm_err_set(err, DM_ESTORE, "database: connection lost: "
+		    "%s", first_line(msg, line, sizeof(line)));
+	}
+	if (state != NULL && (strncmp(state, "22", 2) == 0 ||
+	    strncmp(state, "23", 2) == 0 || strncmp(state, "54", 2) == 0))
+		scope = DM_EMSG;
+	first_line(msg, line, sizeof(line));
+	if (what != NULL)
+		return dm_err_set(err, scope, "database: %s: %s", what, line);
+	return dm_err_set(err, scope, "database: %s", line);
+}
+
+static void
+notice(void *arg, const char *msg)
+{
+	struct store	*st = arg;
+	char		 line[400];
+
+	first_line(msg, line, sizeof(line));
+	if (st->migrating)
+		log_info("database: %s", line);
+	else
+		log_debug("database: %s", line);
+}
+
+/* --- statements ------------------------------------------------------- */
+
+/* Run a statement without parameters that returns no rows. */
+static int
+exec_cmd(struct store *st, const char *sql, struct dm_err *err)
+{
+	PGresult	*res;
+	int		 rc = 0;
+
+	res = PQexec(st->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = pq_err(st, res, NULL, err);
+	PQclear(res);
+	return rc;
+}
+
+/* Run a parameterised statement; returns its result or NULL (err set). */
+static PGresult *
+exec_params(struct store *st, const char *sql, int n,
+    const char *const *vals, struct dm_err *err)
+{
+	PGresult	*res;
+
+	res = PQexecParams(st->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pq_err(st, res, NULL, err);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* After a connect or reset: settings that conninfo can't force. */
+static int
+session_setup(struct store *st, struct dm_err *err)
+{
+	return exec_cmd(st, "SET TimeZone TO 'UTC'", err);
+}
+
+/* Reconnect a connection that was lost, once. */
+static int
+alive(struct store *st, struct dm_err *err)
+{
+	if (PQstatus(st->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(st->conn);
+	if (PQstatus(st->conn) != CONNECTION_OK)
+		return dm_err_set(err, DM_ESTORE, "database: connection lost");
+	log_info("database: reconnected");
+	return session_setup(st, err);
+}
+
+/* --- open ------------------------------------------------------------- */
+
+struct store *
+store_open(const char *conninfo, struct dm_err *err)
+{
+	/*
+	 * application_name before dbname (the conninfo may override it),
+	 * client_encoding after (it may not: we send UTF-8).
+	 */
+	const char *const keys[] = { "application_name", "dbname",
+	    "client_encoding", NULL };
+	const char *vals[] = { "dmarcd", conninfo, "UTF8", NULL };
+	struct store	*st;
+	PQconninfoOption *opts;
+	char		*perr = NULL, line[400];
+	const char	*host, *port, *db;
+	size_t		 i;
+
+	if (conninfo != NULL && *conninfo != '\0') {
+		if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
+			if (perr == NULL) {
+				dm_err_set(err, DM_EINTERNAL,
+				    "database: out of memory");
+				return NULL;
+			}
+			dm_err_set(err, DM_ECONFIG, "database: bad conninfo: %s",
+			    first_line(perr, line, sizeof(line)));
+			PQfreemem(perr);
+			return NULL;
+		}
+		PQconninfoFree(opts);
+	}
+
+	st = xcalloc(1, sizeof(*st));
+	st->rec.max = REC_CHUNK + REC_MAX;
+	st->prefix.max = 4096;
+	for (i = 0; i < CH_N; i++)
+		st->child[i].max = CHILD_MAX;
+	st->conn = PQconnectdbParams(keys, vals, 1);
+	if (st->conn == NULL) {
+		free(st);
+		dm_err_set(err, DM_EINTERNAL, "database: out of memory");
+		return NULL;
+	}
+	PQsetNoticeProcessor(st->conn, notice, st);
+	if (PQstatus(st->conn) != CONNECTION_OK) {
+		first_line(PQerrorMessage(st->conn), line, sizeof(line));
+		if (strncmp(line, "connection to ", 14) == 0)
+			dm_err_set(err, DM_ESTORE, "database: %s", line);
+		else {
+			host = PQhost(st->conn);
+			port = PQport(st->conn);
+			db = PQdb(st->conn);
+			dm_err_set(err, DM_ESTORE, "database: connection to "
+			    "host=%s port=%s dbname=%s failed: %s",
+			    host != NULL && *host != '\0' ? host : "(default)",
+			    port != NULL && *port != '\0' ? port : "(default)",
+			    db != NULL ? db : "(default)", line);
+		}
+		store_free(st);
+		return NULL;
+	}
+	if (session_setup(st, err) == -1) {
+		store_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void
+cbuf_free(struct cbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+store_free(struct store *st)
+{
+	size_t	i;
+
+	if (st == NULL)
+		return;
+	PQfinish(st->conn);
+	cbuf_free(&st->prefix);
+	cbuf_free(&st->rec);
+	for (i = 0; i < CH_N; i++)
+		cbuf_free(&st->child[i]);
+	free(st);
+}
+
+/* --- migrations ------------------------------------------------------- */
+
+static int
+newest_migration(void)
+{
+	const struct store_migration	*m;
+	int				 v = 0;
+
+	for (m = store_migrations; m->name != NULL; m++)
+		if (m->version > v)
+			v = m->version;
+	return v;
+}
+
+/*
+ * Which migrations are recorded: sets have[v] for v <= maxv. A missing
+ * dmarc.schema_version means none.
+ */
+static int
+applied_versions(struct store *st, char *have, int maxv, int *top,
+    struct dm_err *err)
+{
+	PGresult	*res;
+	int		 i, v;
+
+	*top = 0;
+	memset(have, 0, maxv + 1);
+	res = exec_params(st, "SELECT to_regclass('dmarc.schema_version') "
+	    "IS NOT NULL", 0, NULL, err);
+	if (res == NULL)
+		return -1;
+	v = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!v)
+		return 0;
+	if ((res = exec_params(st, "SELECT version FROM dmarc.schema_version",
+	    0, NULL, err)) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		v = atoi(PQgetvalue(res, i, 0));
+		if (v > *top)
+			*top = v;
+		if (v >= 0 && v <= maxv)
+			have[v] = 1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int
+apply_migration(struct store *st, const struct store_migration *m,
+    struct dm_err *err)
+{
+	PGresult	*res;
+	char		 ver[16], what[80];
+	const char	*vals[2];
+
+	snprintf(what, sizeof(what), "migration %s", m->name);
+	if (exec_cmd(st, "BEGIN", err) == -1)
+		return -1;
+	res = PQexec(st->conn, m->sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pq_err(st, res, what, err);
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	snprintf(ver, sizeof(ver), "%d", m->version);
+	vals[0] = ver;
+	vals[1] = m->name;
+	if ((res = exec_params(st, "INSERT INTO dmarc.schema_version "
+	    "(version, name) VALUES ($1, $2)", 2, vals, err)) == NULL)
+		goto fail;
+	PQclear(res);
+	if (exec_cmd(st, "COMMIT", err) == -1)
+		goto fail;
+	log_info("database: applied migration %s", m->name);
+	return 0;
+ fail:
+	if (PQstatus(st->conn) == CONNECTION_OK)
+		PQclear(PQexec(st->conn, "ROLLBACK"));
+	/* Any error in a migration is the database's, not a message's. */
+	err->scope = DM_ESTORE;
+	return -1;
+}
+
+int
+store_migrate(struct store *st, int *applied, struct dm_err *err)
+{
+	const struct store_migration	*m;
+	PGresult			*res;
+	char				*have = NULL, key[32];
+	const char			*vals[1];
+	int				 maxv, top, n = 0, rc = -1;
+
+	if (applied != NULL)
+		*applied = 0;
+	if (st->state != ST_IDLE)
+		return dm_err_set(err, DM_EINTERNAL,
+		    "database: migrate while a report is open");
+	if (alive(st, err) == -1)
+		return -1;
+	maxv = newest_migration();
+	have = xcalloc(maxv + 1, 1);
+	snprintf(key, sizeof(key), "%" PRId64, STORE_MIGRATE_LOCK);
+	vals[0] = key;
+	if ((res = exec_params(st, "SELECT pg_advisory_lock($1::bigint)", 1,
+	    vals, err)) == NULL)
+		goto out;
+	PQclear(res);
+	st->migrating = 1;
+	if (applied_versions(st, have, maxv, &top, err) == -1)
+		goto unlock;
+	for (m = store_migrations; m->name != NULL; m++) {
+		if (have[m->version])
+			continue;
+		if (apply_migration(st, m, err) == -1)
+			goto unlock;
+		n++;
+	}
+	rc = 0;
+	if (applied != NULL)
+		*applied = n;
+ unlock:
+	st->migrating = 0;
+	if (PQstatus(st->conn) == CONNECTION_OK)
+		PQclear(PQexecParams(st->conn,
+		    "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, vals,
+		    NULL, NULL, 0));
+ out:
+	free(have);
+	return rc;
+}
+
+int
+store_check_schema(struct store *st, struct dm_err *err)
+{
+	char	*have;
+	int	 maxv, top, rc;
+
+	if (alive(st, err) == -1)
+		return -1;
+	maxv = newest_migration();
+	have = xcalloc(maxv + 1, 1);
+	rc = applied_versions(st, have, maxv, &top, err);
+	free(have);
+	if (rc == -1)
+		return -1;
+	if (top < maxv)
+		return dm_err_set(err, DM_ESTORE, "database: schema version "
+		    "%d, this dmarcd needs %d: run 'dmarcd migrate'", top,
+		    maxv);
+	return 0;
+}
+
+/* --- COPY text -------------------------------------------------------- */
+
+/* Make room for n more bytes; -1 when that would pass b->max. */
+static int
+cbuf_reserve(struct cbuf *b, size_t n)
+{
+	size_t	want, cap;
+
+	if (n > b->max - b->len)
+		return -1;
+	want = b->len + n;
+	if (want <= b->cap)
+		return 0;
+	cap = b->cap == 0 ? 4096 : b->cap;
+	while (cap < want)
+		cap *= 2;
+	if (cap > b->max)
+		cap = b->max;
+	b->p = xreallocarray(b->p, cap, 1);
+	b->cap = cap;
+	return 0;
+}
+
+static int
+put_raw(struct cbuf *b, const char *s, size_t n)
+{
+	if (cbuf_reserve(b, n) == -1)
+		return -1;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (NUL-terminated), or 0. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned	c = p[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+			return 0;	/* overlong, surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+			return 0;	/* overlong, past U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * One COPY text field and its terminator: NULL as \N, backslash, tab,
+ * newline and CR escaped. Returns 0, -1 when b is full, -2 when s is
+ * not UTF-8 (b is then partly written: the caller drops the line).
+ */
+static int
+put_field(struct cbuf *b, const char *s, char term)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*d;
+	size_t			 n;
+
+	if (s == NULL) {
+		if (cbuf_reserve(b, 3) == -1)
+			return -1;
+		d = b->p + b->len;
+		d[0] = '\\';
+		d[1] = 'N';
+		d[2] = term;
+		b->len += 3;
+		return 0;
+	}
+	/* Escaping at most doubles it. */
+	n = strlen(s);
+	if (n > (b->max - b->len) / 2 || cbuf_reserve(b, 2 * n + 1) == -1)
+		return -1;
+	d = b->p + b->len;
+	while (*p != '\0') {
+		if (*p >= 0x80) {
+			if ((n = utf8_len(p)) == 0)
+				return -2;
+			memcpy(d, p, n);
+			d += n;
+			p += n;
+			continue;
+		}
+		switch (*p) {
+		case '\\':
+			*d++ = '\\';
+			*d++ = '\\';
+			break;
+		case '\t':
+			*d++ = '\\';
+			*d++ = 't';
+			break;
+		case '\n':
+			*d++ = '\\';
+			*d++ = 'n';
+			break;
+		case '\r':
+			*d++ = '\\';
+			*d++ = 'r';
+			break;
+		default:
+			*d++ = *p;
+		}
+		p++;
+	}
+	*d++ = term;
+	b->len = d - b->p;
+	return 0;
+}
+
+static int
+put_u64(struct cbuf *b, uint64_t v, char term)
+{
+	char	tmp[24], *q = tmp + sizeof(tmp);
+
+	*--q = term;
+	do {
+		*--q = '0' + v % 10;
+		v /= 10;
+	} while (v != 0);
+	return put_raw(b, q, tmp + sizeof(tmp) - q);
+}
+
+/* --- the sink --------------------------------------------------------- */
+
+/* Drain results after a COPY ends; 0 if it succeeded. */
+static int
+copy_finish(struct store *st, struct dm_err *err)
+{
+	PGresult	*res;
+	int		 rc = 0, failed = 0;
+
+	while ((res = PQgetResult(st->conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_COPY_IN) {
+			/* Still in COPY: we can't have ended it. */
+			PQclear(res);
+			if (PQputCopyEnd(st->conn, "dmarcd: abort") != 1)
+				break;
+			continue;
+		}
+		if (!failed && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			rc = pq_err(st, res, NULL, err);
+			failed = 1;
+		}
+		PQclear(res);
+		if (PQstatus(st->conn) != CONNECTION_OK)
+			break;
+	}
+	if (rc == 0 && PQstatus(st->conn) != CONNECTION_OK)
+		rc = dm_err_set(err, DM_ESTORE, "database: connection lost");
+	return rc;
+}
+
+static int
+copy_start(struct store *st, const char *sql, struct dm_err *err)
+{
+	PGresult	*res;
+	int		 rc = 0;
+
+	res = PQexec(st->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		rc = pq_err(st, res, NULL, err);
+	PQclear(res);
+	return rc;
+}
+
+/* Hand data to an open COPY; on failure, collect the server's error. */
+static int
+copy_put(struct store *st, const char *p, size_t len, struct dm_err *err)
+{
+	size_t	n;
+
+	while (len > 0) {
+		n = len > (256u << 10) ? (256u << 10) : len;
+		if (PQputCopyData(st->conn, p, (int)n) != 1) {
+			if (copy_finish(st, err) == 0)
+				dm_err_set(err, DM_ESTORE, "database: COPY: %s",
+				    PQerrorMessage(st->conn));
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int
+copy_end(struct store *st, struct dm_err *err)
+{
+	if (PQputCopyEnd(st->conn, NULL) != 1) {
+		if (copy_finish(st, err) == 0)
+			dm_err_set(err, DM_ESTORE, "database: connection lost");
+		return -1;
+	}
+	return copy_finish(st, err);
+}
+
+/* Send the buffered record lines, ending the record COPY if asked. */
+static int
+flush_records(struct store *st, int end, struct dm_err *err)
+{
+	if (!st->copying)
+		return 0;
+	if (st->rec.len > 0) {
+		if (copy_put(st, st->rec.p, st->rec.len, err) == -1) {
+			st->copying = 0;
+			return -1;
+		}
+		st->rec.len = 0;
+	}
+	if (end) {
+		st->copying = 0;
+		return copy_end(st, err);
+	}
+	return 0;
+}
+
+/* End the record COPY and COPY the child buffers into their tables. */
+static int
+flush_children(struct store *st, struct dm_err *err)
+{
+	size_t	i;
+
+	if (flush_records(st, 1, err) == -1)
+		return -1;
+	for (i = 0; i < CH_N; i++) {
+		if (st->child[i].len == 0)
+			continue;
+		if (copy_start(st, child_copy[i], err) == -1)
+			return -1;
+		if (copy_put(st, st->child[i].p, st->child[i].len, err) == -1)
+			return -1;
+		st->child[i].len = 0;
+		if (copy_end(st, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Leave COPY mode and roll back whatever is open; forget the report. */
+static void
+reset(struct store *st)
+{
+	size_t	i;
+
+	if (st->copying && PQstatus(st->conn) == CONNECTION_OK) {
+		if (PQputCopyEnd(st->conn, "dmarcd: report aborted") == 1)
+			while (1) {
+				PGresult *res = PQgetResult(st->conn);
+
+				if (res == NULL)
+					break;
+				PQclear(res);
+				if (PQstatus(st->conn) != CONNECTION_OK)
+					break;
+			}
+	}
+	if (st->state == ST_TXN && PQstatus(st->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(st->conn, "ROLLBACK"));
+	st->copying = 0;
+	st->state = ST_IDLE;
+	st->rep_id = 0;
+	st->id[0] = '\0';
+	st->rec.len = 0;
+	st->prefix.len = 0;
+	for (i = 0; i < CH_N; i++)
+		st->child[i].len = 0;
+	/* Big reports grow the buffers: give the memory back. */
+	if (st->rec.cap > REC_CHUNK * 2)
+		cbuf_free(&st->rec);
+	for (i = 0; i < CH_N; i++)
+		if (st->child[i].cap > (256u << 10))
+			cbuf_free(&st->child[i]);
+}
+
+static const char *
+fmt_time(int64_t t, char out[80])
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return NULL;
+	snprintf(out, 80, "%04d-%02d-%02d %02d:%02d:%02d+00",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	return out;
+}
+
+static int
+valid_text(const char *s)
+{
+	return s == NULL || is_utf8(s, strlen(s));
+}
+
+/*
+ * A text[] literal of the report's errors into b ("{"a","b\"c"}"), or
+ * NULL when there are none.
+ */
+static const char *
+errors_array(const struct report *rep, struct buf *b)
+{
+	size_t		 i;
+	const char	*s;
+
+	if (rep->nerrors == 0)
+		return NULL;
+	buf_addc(b, '{');
+	for (i = 0; i < rep->nerrors; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		buf_addc(b, '"');
+		for (s = rep->errors[i]; s != NULL && *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				buf_addc(b, '\\');
+			buf_addc(b, *s);
+		}
+		buf_addc(b, '"');
+	}
+	if (buf_addc(b, '}') == -1)
+		return NULL;
+	return buf_cstr(b);
+}
+
+/* Text that the ledger can take: invalid UTF-8 escaped into b. */
+static const char *
+ledger_text(const char *s, struct buf *b)
+{
+	if (s == NULL || is_utf8(s, strlen(s)))
+		return s;
+	buf_reset(b);
+	dm_escape(b, s, 0);
+	return buf_cstr(b);
+}
+
+/* Insert one ledger row (in the open transaction, or on its own). */
+static int
+ledger(struct store *st, const struct store_input *in, const char *outcome,
+    const char *reason, const char *org, const char *report_id,
+    long long rep_id, struct dm_err *err)
+{
+	static const char sql[] =
+	    "INSERT INTO dmarc.ingest (source, input, mailbox, uidvalidity, "
+	    "uid, message_id, sha256, outcome, reason, org_name, report_id, "
+	    "rep_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+	    "$12)";
+	struct buf	 tb[9];
+	const char	*vals[12];
+	char		 uv[16], uid[16], rid[24];
+	PGresult	*res;
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; i < nitems(tb); i++)
+		buf_init(&tb[i], 4u << 20);
+	vals[0] = ledger_text(in != NULL && in->source != NULL ? in->source :
+	    "unknown", &tb[0]);
+	vals[1] = ledger_text(in != NULL && in->input != NULL ? in->input : "",
+	    &tb[1]);
+	vals[2] = ledger_text(in != NULL ? in->mailbox : NULL, &tb[2]);
+	vals[3] = vals[4] = NULL;
+	if (in != NULL && (in->uidvalidity != 0 || in->uid != 0)) {
+		snprintf(uv, sizeof(uv), "%" PRIu32, in->uidvalidity);
+		snprintf(uid, sizeof(uid), "%" PRIu32, in->uid);
+		vals[3] = uv;
+		vals[4] = uid;
+	}
+	vals[5] = ledger_text(in != NULL ? in->message_id : NULL, &tb[3]);
+	vals[6] = ledger_text(in != NULL ? in->sha256 : NULL, &tb[4]);
+	vals[7] = outcome;
+	vals[8] = ledger_text(reason, &tb[5]);
+	vals[9] = ledger_text(org, &tb[6]);
+	vals[10] = ledger_text(report_id, &tb[7]);
+	vals[11] = NULL;
+	if (rep_id > 0) {
+		snprintf(rid, sizeof(rid), "%lld", rep_id);
+		vals[11] = rid;
+	}
+	if ((res = exec_params(st, sql, 12, vals, err)) == NULL)
+		rc = -1;
+	PQclear(res);
+	for (i = 0; i < nitems(tb); i++)
+		buf_clear(&tb[i]);
+	if (rc == -1)
+		err->scope = DM_ESTORE;	/* the ledger takes anything */
+	return rc;
+}
+
+static int
+sink_begin(void *arg, const struct report *rep, struct dm_err *err)
+{
+	static const char insert[] =
+	    "INSERT INTO dmarc.report (org_name, email, extra_contact_info, "
+	    "report_id, begin_time, end_time, generator, errors, version, "
+	    "namespace, domain, discovery_method, discovery_method_raw, "
+	    "adkim, adkim_raw, aspf, aspf_raw, p, p_raw, sp, sp_raw, np, "
+	    "np_raw, pct, fo, testing, testing_raw) VALUES ($1, $2, $3, $4, "
+	    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+	    "$19, $20, $21, $22, $23, $24, $25, $26, $27) "
+	    "ON CONFLICT ((coalesce(nullif(org_name, ''), email, '')), "
+	    "report_id, domain, begin_time, end_time) DO NOTHING RETURNING id";
+	static const char find[] =
+	    "SELECT id FROM dmarc.report WHERE "
+	    "coalesce(nullif(org_name, ''), email, '') = "
+	    "coalesce(nullif($1, ''), $2, '') AND report_id = $3 AND "
+	    "domain = $4 AND begin_time = $5 AND end_time = $6";
+	struct store	*st = arg;
+	const char	*texts[] = { rep->org_name, rep->email,
+	    rep->extra_contact_info, rep->report_id, rep->generator,
+	    rep->version, rep->ns, rep->domain, rep->fo,
+	    rep->discovery_method.raw, rep->adkim.raw, rep->aspf.raw,
+	    rep->p.raw, rep->sp.raw, rep->np.raw, rep->testing.raw };
+	struct buf	 errs, dom;
+	const char	*vals[27], *fvals[6];
+	char		 tbeg[80], tend[80], pct[8];
+	PGresult	*res = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (st->state != ST_IDLE)
+		return dm_err_set(err, DM_EINTERNAL,
+		    "database: a report is already open");
+	if (rep->report_id == NULL || rep->domain == NULL)
+		return dm_err_set(err, DM_EMSG, "report: no %s",
+		    rep->report_id == NULL ? "report_id" : "policy domain");
+	if (rep->begin < 0 || rep->begin > STORE_TIME_MAX || rep->end < 0 ||
+	    rep->end > STORE_TIME_MAX)
+		return dm_err_set(err, DM_EMSG, "report: date range out of "
+		    "range");
+	for (i = 0; i < nitems(texts); i++)
+		if (!valid_text(texts[i]))
+			return dm_err_set(err, DM_EMSG,
+			    "report: text is not valid UTF-8");
+	for (i = 0; i < rep->nerrors; i++)
+		if (!valid_text(rep->errors[i]))
+			return dm_err_set(err, DM_EMSG,
+			    "report: error text is not valid UTF-8");
+	if (alive(st, err) == -1)
+		return -1;
+
+	buf_init(&errs, 1u << 20);
+	buf_init(&dom, DM_MAX_DOMAIN * 4 + 1);
+	if (buf_adds(&dom, rep->domain) == -1) {
+		rc = dm_err_set(err, DM_EMSG, "report: policy domain too long");
+		goto out;
+	}
+	dm_lower((char *)buf_cstr(&dom));
+	fmt_time(rep->begin, tbeg);
+	fmt_time(rep->end, tend);
+
+	/*
+	 * The month's partition, in its own transaction: creating it locks
+	 * dmarc.record exclusively, which must not last a whole report.
+	 */
+	fvals[0] = tbeg;
+	if ((res = exec_params(st, "SELECT dmarc.ensure_record_partition("
+	    "$1::timestamptz)", 1, fvals, err)) == NULL)
+		goto out;
+	PQclear(res);
+	res = NULL;
+
+	if (exec_cmd(st, "BEGIN", err) == -1)
+		goto out;
+	st->state = ST_TXN;
+	vals[0] = rep->org_name;
+	vals[1] = rep->email;
+	vals[2] = rep->extra_contact_info;
+	vals[3] = rep->report_id;
+	vals[4] = tbeg;
+	vals[5] = tend;
+	vals[6] = rep->generator;
+	vals[7] = errors_array(rep, &errs);
+	if (rep->nerrors > 0 && vals[7] == NULL) {
+		rc = dm_err_set(err, DM_EMSG, "report: errors too long");
+		goto out;
+	}
+	vals[8] = rep->version;
+	vals[9] = rep->ns;
+	vals[10] = buf_cstr(&dom);
+	vals[11] = rep->discovery_method.val;
+	vals[12] = rep->discovery_method.raw;
+	vals[13] = rep->adkim.val;
+	vals[14] = rep->adkim.raw;
+	vals[15] = rep->aspf.val;
+	vals[16] = rep->aspf.raw;
+	vals[17] = rep->p.val;
+	vals[18] = rep->p.raw;
+	vals[19] = rep->sp.val;
+	vals[20] = rep->sp.raw;
+	vals[21] = rep->np.val;
+	vals[22] = rep->np.raw;
+	vals[23] = NULL;
+	if (rep->pct >= 0) {
+		snprintf(pct, sizeof(pct), "%d", rep->pct > 999 ? 999 :
+		    rep->pct);
+		vals[23] = pct;
+	}
+	vals[24] = rep->fo;
+	vals[25] = rep->testing.val;
+	vals[26] = rep->testing.raw;
+	if ((res = exec_params(st, insert, 27, vals, err)) == NULL)
+		goto out;
+
+	if (PQntuples(res) == 0) {
+		/* Stored already (maybe just now, by a concurrent importer). */
+		PQclear(res);
+		fvals[0] = rep->org_name;
+		fvals[1] = rep->email;
+		fvals[2] = rep->report_id;
+		fvals[3] = buf_cstr(&dom);
+		fvals[4] = tbeg;
+		fvals[5] = tend;
+		if ((res = exec_params(st, find, 6, fvals, err)) == NULL)
+			goto out;
+		st->rep_id = PQntuples(res) > 0 ?
+		    strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+		PQclear(res);
+		res = NULL;
+		if (exec_cmd(st, "ROLLBACK", err) == -1)
+			goto out;
+		st->state = ST_DUP;
+		rc = 1;
+		goto out;
+	}
+	st->rep_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(st->id, sizeof(st->id), "%lld", st->rep_id);
+	st->nrec = 0;
+	st->messages = 0;
+	st->prefix.len = 0;
+	if (put_raw(&st->prefix, st->id, strlen(st->id)) == -1 ||
+	    put_raw(&st->prefix, "\t", 1) == -1 ||
+	    put_field(&st->prefix, tbeg, '\t') != 0 ||
+	    put_field(&st->prefix, buf_cstr(&dom), '\t') != 0) {
+		rc = dm_err_set(err, DM_EMSG, "report: policy domain too long");
+		goto out;
+	}
+	rc = 0;
+ out:
+	PQclear(res);
+	buf_clear(&errs);
+	buf_clear(&dom);
+	if (rc == -1)
+		reset(st);
+	return rc;
+}
+
+/*
+ * Write one line into a child buffer; when it is full, flush all of
+ * them (which ends the record COPY) and try again.
+ */
+static int
+child_line(struct store *st, enum child c, const char **f, size_t nf,
+    uint64_t idx, struct dm_err *err)
+{
+	struct cbuf	*b = &st->child[c];
+	size_t		 start, i;
+	int		 r, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		start = b->len;
+		r = put_raw(b, st->id, strlen(st->id));
+		if (r == 0)
+			r = put_raw(b, "\t", 1);
+		if (r == 0)
+			r = put_u64(b, st->nrec, '\t');
+		if (r == 0)
+			r = put_u64(b, idx, '\t');
+		for (i = 0; r == 0 && i < nf; i++)
+			r = put_field(b, f[i], i + 1 == nf ? '\n' : '\t');
+		if (r == 0)
+			return 0;
+		b->len = start;
+		if (r == -2)
+			return dm_err_set(err, DM_EMSG,
+			    "record %" PRIu64 ": text is not valid UTF-8",
+			    st->nrec);
+		if (start == 0)
+			break;
+		if (flush_children(st, err) == -1)
+			return -1;
+	}
+	return dm_err_set(err, DM_EMSG, "record %" PRIu64 ": too long",
+	    st->nrec);
+}
+
+static int
+sink_record(void *arg, const struct report *rep DM_UNUSED,
+    const struct record *rec, struct dm_err *err)
+{
+	struct store	*st = arg;
+	const char	*f[9];
+	size_t		 start, i;
+	int		 r;
+
+	if (st->state == ST_DUP)
+		return 0;
+	if (st->state != ST_TXN)
+		return dm_err_set(err, DM_EINTERNAL,
+		    "database: record without a report");
+	if (rec->source_ip == NULL)
+		return dm_err_set(err, DM_EMSG, "record: no source address");
+	if (rec->count > (uint64_t)INT64_MAX ||
+	    st->messages + rec->count > (uint64_t)INT64_MAX)
+		return dm_err_set(err, DM_EMSG, "record: count too large");
+	if (st->nrec >= INT32_MAX)
+		return dm_err_set(err, DM_EMSG, "report: too many records");
+	st->nrec++;
+	st->messages += rec->count;
+
+	if (!st->copying) {
+		if (copy_start(st, record_copy, err) == -1)
+			return -1;
+		st->copying = 1;
+	}
+	start = st->rec.len;
+	r = put_raw(&st->rec, st->prefix.p, st->prefix.len);
+	if (r == 0)
+		r = put_u64(&st->rec, st->nrec, '\t');
+	if (r == 0)
+		r = put_field(&st->rec, rec->source_ip, '\t');
+	if (r == 0)
+		r = put_u64(&st->rec, rec->count, '\t');
+	f[0] = rec->disposition.val;
+	f[1] = rec->disposition.raw;
+	f[2] = rec->dkim.val;
+	f[3] = rec->dkim.raw;
+	f[4] = rec->spf.val;
+	f[5] = rec->spf.raw;
+	f[6] = rec->envelope_to;
+	f[7] = rec->envelope_from;
+	f[8] = rec->header_from;
+	for (i = 0; r == 0 && i < 9; i++)
+		r = put_field(&st->rec, f[i], i == 8 ? '\n' : '\t');
+	if (r != 0) {
+		st->rec.len = start;
+		return dm_err_set(err, DM_EMSG, "record %" PRIu64 ": %s",
+		    st->nrec, r == -2 ? "text is not valid UTF-8" :
+		    "too long");
+	}
+	if (st->rec.len >= REC_CHUNK && flush_records(st, 0, err) == -1)
+		return -1;
+
+	for (i = 0; i < rec->nauth_dkim; i++) {
+		const struct report_dkim *d = &rec->auth_dkim[i];
+
+		f[0] = d->domain;
+		f[1] = d->selector;
+		f[2] = d->result.val;
+		f[3] = d->result.raw;
+		f[4] = d->human_result;
+		if (child_line(st, CH_DKIM, f, 5, i + 1, err) == -1)
+			return -1;
+	}
+	for (i = 0; i < rec->nauth_spf; i++) {
+		const struct report_spf *s = &rec->auth_spf[i];
+
+		f[0] = s->domain;
+		f[1] = s->scope.val;
+		f[2] = s->scope.raw;
+		f[3] = s->result.val;
+		f[4] = s->result.raw;
+		f[5] = s->human_result;
+		if (child_line(st, CH_SPF, f, 6, i + 1, err) == -1)
+			return -1;
+	}
+	for (i = 0; i < rec->nreasons; i++) {
+		const struct report_reason *o = &rec->reasons[i];
+
+		f[0] = o->type.val;
+		f[1] = o->type.raw;
+		f[2] = o->comment;
+		if (child_line(st, CH_OVR, f, 3, i + 1, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+sink_end(void *arg, const struct report *rep, struct dm_err *err)
+{
+	static const char totals[] =
+	    "UPDATE dmarc.report SET records = $2, messages = $3, "
+	    "skipped = $4 WHERE id = $1";
+	struct store	*st = arg;
+	const char	*vals[4];
+	char		 n[3][24];
+	PGresult	*res;
+
+	if (st->state == ST_DUP) {
+		st->state = ST_IDLE;
+		if (alive(st, err) == -1 ||
+		    ledger(st, st->in, "duplicate", NULL, rep->org_name,
+		    rep->report_id, st->rep_id, err) == -1) {
+			reset(st);
+			return -1;
+		}
+		reset(st);
+		return 0;
+	}
+	if (st->state != ST_TXN)
+		return dm_err_set(err, DM_EINTERNAL,
+		    "database: end without a report");
+	if (flush_children(st, err) == -1)
+		goto fail;
+	snprintf(n[0], sizeof(n[0]), "%" PRIu64, st->nrec);
+	snprintf(n[1], sizeof(n[1]), "%" PRIu64, st->messages);
+	snprintf(n[2], sizeof(n[2]), "%" PRIu64,
+	    rep->skipped > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX :
+	    rep->skipped);
+	vals[0] = st->id;
+	vals[1] = n[0];
+	vals[2] = n[1];
+	vals[3] = n[2];
+	if ((res = exec_params(st, totals, 4, vals, err)) == NULL)
+		goto fail;
+	PQclear(res);
+	if (ledger(st, st->in, "stored", NULL, rep->org_name, rep->report_id,
+	    st->rep_id, err) == -1)
+		goto fail;
+	if (exec_cmd(st, "COMMIT", err) == -1)
+		goto fail;
+	st->state = ST_IDLE;
+	reset(st);
+	return 0;
+ fail:
+	reset(st);
+	return -1;
+}
+
+static void
+sink_abort(void *arg, const struct report *rep DM_UNUSED)
+{
+	reset(arg);
+}
+
+void
+store_sink(struct store *st, const struct store_input *in,
+    struct report_sink *sink)
+{
+	st->in = in;
+	sink->begin = sink_begin;
+	sink->record = sink_record;
+	sink->end = sink_end;
+	sink->abort = sink_abort;
+	sink->arg = st;
+}
+
+int
+store_rejected(struct store *st, const struct store_input *in,
+    const char *org_name, const char *report_id, const char *reason,
+    struct dm_err *err)
+{
+	if (st->state == ST_TXN)
+		return dm_err_set(err, DM_EINTERNAL,
+		    "database: rejected while a report is open");
+	if (alive(st, err) == -1)
+		return -1;
+	return ledger(st, in, "rejected", reason, org_name, report_id, 0, err);
+}

@@ -1,11 +1,983 @@
 /*
- * check_store.c: not yet written.
+ * check_store.c: store against a real PostgreSQL (DMARCD_TEST_DB, e.g.
+ * from tests/pg.sh). Each test works in a database of its own,
+ * t_store_<name>, created afresh, so tests are independent and can be
+ * inspected after a failure.
  */
-#include "test.h"
+#include <sys/wait.h>
 
-START_TEST(test_store_placeholder)
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "store.h"
+#include "test.h"
+#include "util.h"
+
+/* --- helpers ---------------------------------------------------------- */
+
+static char	 conninfo[2048];	/* the test's own database */
+static char	 dbname[64];
+
+/* conninfo of the test server with dbname (and user, if not NULL). */
+static void
+conninfo_for(char *out, size_t outlen, const char *db, const char *user)
 {
-	ck_assert_int_eq(1, 1);
+	PQconninfoOption	*opts, *o;
+	char			*perr = NULL;
+	size_t			 len = 0;
+	const char		*v, *s;
+
+	opts = PQconninfoParse(test_need_db(), &perr);
+	ck_assert_msg(opts != NULL, "DMARCD_TEST_DB: %s", perr);
+	out[0] = '\0';
+	for (o = opts; o->keyword != NULL; o++) {
+		v = o->val;
+		if (strcmp(o->keyword, "dbname") == 0)
+			v = db;
+		else if (strcmp(o->keyword, "user") == 0 && user != NULL)
+			v = user;
+		if (v == NULL)
+			continue;
+		len += snprintf(out + len, outlen - len, "%s='", o->keyword);
+		for (s = v; *s != '\0' && len + 4 < outlen; s++) {
+			if (*s == '\'' || *s == '\\')
+				out[len++] = '\\';
+			out[len++] = *s;
+		}
+		len += snprintf(out + len, outlen - len, "' ");
+		ck_assert(len < outlen);
+	}
+	if (user != NULL && strstr(out, "user=") == NULL)
+		len += snprintf(out + len, outlen - len, "user='%s'", user);
+	PQconninfoFree(opts);
+}
+
+static void
+quiet(void *arg DM_UNUSED, const char *msg DM_UNUSED)
+{
+}
+
+static PGconn *
+connect_to(const char *ci)
+{
+	PGconn	*c = PQconnectdb(ci);
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect: %s",
+	    PQerrorMessage(c));
+	PQsetNoticeProcessor(c, quiet, NULL);
+	return c;
+}
+
+static void
+exec_on(const char *ci, const char *sql)
+{
+	PGconn		*c = connect_to(ci);
+	PGresult	*r = PQexec(c, sql);
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* A fresh database t_store_<name>; sets conninfo to it. */
+static void
+fresh_db(const char *name)
+{
+	char	admin[2048], sql[256];
+
+	snprintf(dbname, sizeof(dbname), "t_store_%s", name);
+	conninfo_for(admin, sizeof(admin), "postgres", NULL);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+	    dbname);
+	exec_on(admin, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+	exec_on(admin, sql);
+	conninfo_for(conninfo, sizeof(conninfo), dbname, NULL);
+}
+
+/* The first column of the first row of sql, as a number (-1: no row). */
+static long long
+q1(const char *sql)
+{
+	PGconn		*c = connect_to(conninfo);
+	PGresult	*r = PQexec(c, sql);
+	long long	 v = -1;
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+/* The first column of the first row of sql, as text (static). */
+static const char *
+qs(const char *sql)
+{
+	static char	 out[4096];
+	PGconn		*c = connect_to(conninfo);
+	PGresult	*r = PQexec(c, sql);
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	snprintf(out, sizeof(out), "%s", PQntuples(r) > 0 &&
+	    !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : "(null)");
+	PQclear(r);
+	PQfinish(c);
+	return out;
+}
+
+static struct store *
+open_store(void)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = store_open(conninfo, &err);
+
+	ck_assert_msg(st != NULL, "store_open: %s", err.msg);
+	return st;
+}
+
+static struct store *
+migrated_store(const char *name)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st;
+
+	fresh_db(name);
+	st = open_store();
+	ck_assert_msg(store_migrate(st, NULL, &err) == 0, "migrate: %s",
+	    err.msg);
+	return st;
+}
+
+static int
+nmigrations(void)
+{
+	int	n = 0;
+
+	while (store_migrations[n].name != NULL)
+		n++;
+	return n;
+}
+
+/* Rows in all the tables a report writes to. */
+static long long
+rows_everywhere(void)
+{
+	return q1("SELECT (SELECT count(*) FROM dmarc.report) + "
+	    "(SELECT count(*) FROM dmarc.record) + "
+	    "(SELECT count(*) FROM dmarc.record_dkim) + "
+	    "(SELECT count(*) FROM dmarc.record_spf) + "
+	    "(SELECT count(*) FROM dmarc.record_override) + "
+	    "(SELECT count(*) FROM dmarc.ingest)");
+}
+
+/* --- a synthetic report ----------------------------------------------- */
+
+/*
+ * Three records: 10 messages from 192.0.2.1 passing DKIM (aligned) and
+ * failing SPF, 5 from 2001:db8::1 failing both and quarantined, 7 from
+ * 198.51.100.7 passing SPF only and rejected, with odd text in places.
+ */
+static struct report_dkim	 dk0[] = {
+	{ "example.com", "s1", { "pass", NULL }, NULL },
+	{ "esp.example.net", "k\\2", { "fail", "hardfail" }, "bad\tsig\n" },
+};
+static struct report_spf	 sp0[] = {
+	{ "bounce.example.com", { "mfrom", NULL }, { "softfail", NULL },
+	    NULL },
+};
+static struct report_reason	 rs1[] = {
+	{ { "forwarded", NULL }, "via list\\x \xc3\xa9" },
+	{ { NULL, "bogus" }, NULL },
+};
+static struct report_spf	 sp2[] = {
+	{ "example.com", { "helo", "ehlo" }, { "pass", NULL }, "ok" },
+	{ "example.org", { NULL, NULL }, { "temperror", "unknown" }, NULL },
+};
+
+static struct record	 recs[3];
+static struct report	 rep;
+static const char	*rep_errors[] = { "first \"error\"", "second, {x}" };
+
+static void
+make_report(const char *report_id, int64_t begin)
+{
+	memset(&rep, 0, sizeof(rep));
+	memset(recs, 0, sizeof(recs));
+	rep.ns = "urn:ietf:params:xml:ns:dmarc-2.0";
+	rep.version = "1.0";
+	rep.org_name = "Example Reporter";
+	rep.email = "dmarc@reporter.example";
+	rep.report_id = report_id;
+	rep.begin = begin;
+	rep.end = begin + 86399;
+	rep.generator = "test";
+	rep.errors = rep_errors;
+	rep.nerrors = 2;
+	rep.domain = "Example.COM";
+	rep.adkim.val = "r";
+	rep.aspf.val = "s";
+	rep.aspf.raw = "strict";
+	rep.p.val = "quarantine";
+	rep.sp.val = NULL;
+	rep.sp.raw = "bogus";
+	rep.np.val = "reject";
+	rep.pct = 100;
+	rep.fo = "1";
+	rep.testing.val = "n";
+	rep.discovery_method.val = "treewalk";
+
+	recs[0].source_ip = "192.0.2.1";
+	recs[0].count = 10;
+	recs[0].disposition.val = "none";
+	recs[0].dkim.val = "pass";
+	recs[0].spf.val = "fail";
+	recs[0].header_from = "example.com";
+	recs[0].auth_dkim = dk0;
+	recs[0].nauth_dkim = nitems(dk0);
+	recs[0].auth_spf = sp0;
+	recs[0].nauth_spf = nitems(sp0);
+
+	recs[1].source_ip = "2001:db8::1";
+	recs[1].count = 5;
+	recs[1].disposition.val = "quarantine";
+	recs[1].dkim.val = "fail";
+	recs[1].spf.val = "fail";
+	recs[1].spf.raw = "hardfail";
+	recs[1].reasons = rs1;
+	recs[1].nreasons = nitems(rs1);
+	recs[1].envelope_to = "rcpt\\@example.com";
+	recs[1].envelope_from = "";
+
+	recs[2].source_ip = "198.51.100.7";
+	recs[2].count = 7;
+	recs[2].disposition.val = "reject";
+	recs[2].dkim.val = NULL;
+	recs[2].dkim.raw = "softfail";
+	recs[2].spf.val = "pass";
+	recs[2].header_from = "example.com";
+	recs[2].auth_spf = sp2;
+	recs[2].nauth_spf = nitems(sp2);
+}
+
+static struct store_input	 input = {
+	"file", "/var/spool/reports/a.xml", NULL, 0, 0, "<m1@example>",
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+};
+
+/*
+ * Run the report through the sink as parse would; returns what begin()
+ * returned, or -1 (err set) when anything failed (abort() was called).
+ */
+static int
+feed(struct store *st, const struct store_input *in, struct dm_err *err)
+{
+	struct report_sink	 sink;
+	size_t			 i;
+	int			 b;
+
+	store_sink(st, in, &sink);
+	rep.nrecords = rep.messages = 0;
+	if ((b = sink.begin(sink.arg, &rep, err)) == -1)
+		return -1;
+	for (i = 0; i < nitems(recs); i++) {
+		rep.nrecords++;
+		rep.messages += recs[i].count;
+		if (b == 0 && sink.record(sink.arg, &rep, &recs[i], err) == -1) {
+			sink.abort(sink.arg, &rep);
+			return -1;
+		}
+	}
+	rep.skipped = 1;
+	if (sink.end(sink.arg, &rep, err) == -1)
+		return -1;
+	return b;
+}
+
+#define JAN2024	INT64_C(1704067200)	/* 2024-01-01 00:00:00Z */
+#define FEB2024	INT64_C(1706745600)	/* 2024-02-01 00:00:00Z */
+
+/* --- connection and migrations ---------------------------------------- */
+
+START_TEST(test_store_unreachable_is_estore)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st;
+
+	test_need_db();
+	st = store_open("host=127.0.0.1 port=1 dbname=x connect_timeout=3",
+	    &err);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(err.scope, DM_ESTORE);
+	ck_assert_msg(strstr(err.msg, "database: connection to") != NULL &&
+	    strstr(err.msg, "failed") != NULL && strchr(err.msg, '\n') ==
+	    NULL, "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_store_bad_conninfo_is_econfig)
+{
+	struct dm_err	 err = { 0 };
+
+	test_need_db();
+	ck_assert_ptr_null(store_open("host=x nonsense", &err));
+	ck_assert_int_eq(err.scope, DM_ECONFIG);
+	ck_assert_msg(strstr(err.msg, "conninfo") != NULL, "%s", err.msg);
+}
+END_TEST
+
+/* NULL conninfo: libpq's defaults, from PGHOST etc. */
+START_TEST(test_store_open_uses_libpq_defaults)
+{
+	PQconninfoOption	*opts, *o;
+	struct dm_err		 err = { 0 };
+	struct store		*st;
+
+	opts = PQconninfoParse(test_need_db(), NULL);
+	ck_assert_ptr_nonnull(opts);
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && o->envvar != NULL)
+			setenv(o->envvar, o->val, 1);
+	PQconninfoFree(opts);
+	st = store_open(NULL, &err);
+	ck_assert_msg(st != NULL, "%s", err.msg);
+	store_free(st);
+	setenv("PGPORT", "1", 1);
+	setenv("PGHOST", "127.0.0.1", 1);
+	ck_assert_ptr_null(store_open("", &err));
+	ck_assert_int_eq(err.scope, DM_ESTORE);
+}
+END_TEST
+
+START_TEST(test_store_migrate_from_empty)
+{
+	static const char *const objs[] = { "dmarc.schema_version",
+	    "dmarc.report", "dmarc.record", "dmarc.record_dkim",
+	    "dmarc.record_spf", "dmarc.record_override",
+	    "dmarc.failure_report", "dmarc.ingest", "dmarc.daily_domain",
+	    "dmarc.daily_source", "dmarc.report_identity" };
+	struct dm_err	 err = { 0 };
+	struct store	*st;
+	char		 sql[256];
+	size_t		 i;
+	int		 n = -1;
+
+	fresh_db("migrate");
+	st = open_store();
+	/* An empty database is refused until migrated. */
+	ck_assert_int_eq(store_check_schema(st, &err), -1);
+	ck_assert_msg(strstr(err.msg, "schema version 0") != NULL &&
+	    strstr(err.msg, "run 'dmarcd migrate'") != NULL, "%s", err.msg);
+
+	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, nmigrations());
+	for (i = 0; i < nitems(objs); i++) {
+		snprintf(sql, sizeof(sql), "SELECT to_regclass('%s') IS NOT "
+		    "NULL", objs[i]);
+		ck_assert_msg(strcmp(qs(sql), "t") == 0, "%s missing",
+		    objs[i]);
+	}
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.schema_version"),
+	    nmigrations());
+	ck_assert_int_eq(q1("SELECT min(version) FROM dmarc.schema_version"),
+	    1);
+	ck_assert_int_eq(q1("SELECT count(*) FROM pg_roles WHERE rolname IN "
+	    "('dmarc_writer', 'dmarc_reader')"), 2);
+	ck_assert_int_eq(store_check_schema(st, &err), 0);
+
+	/* Again: nothing to do. */
+	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.schema_version"),
+	    nmigrations());
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_migrate_concurrently)
+{
+	pid_t	 pid[3];
+	int	 i, status, total = 0;
+
+	fresh_db("migrate2");
+	for (i = 0; i < 3; i++) {
+		if ((pid[i] = fork()) == 0) {
+			struct dm_err	 err = { 0 };
+			struct store	*st = store_open(conninfo, &err);
+			int		 n = -1;
+
+			if (st == NULL || store_migrate(st, &n, &err) == -1) {
+				fprintf(stderr, "child: %s\n", err.msg);
+				_exit(100);
+			}
+			store_free(st);
+			_exit(n);
+		}
+		ck_assert_int_ne(pid[i], -1);
+	}
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert(WIFEXITED(status));
+		ck_assert_int_ne(WEXITSTATUS(status), 100);
+		total += WEXITSTATUS(status);
+	}
+	ck_assert_int_eq(total, nmigrations());
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.schema_version"),
+	    nmigrations());
+}
+END_TEST
+
+/* --- storing ---------------------------------------------------------- */
+
+START_TEST(test_store_report_stored_exactly)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("stored");
+
+	make_report("r-1", JAN2024 + 3600);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 1);
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s',"
+	    "domain, records, messages, skipped, begin_time AT TIME ZONE 'UTC', "
+	    "aspf, aspf_raw, "
+	    "sp, sp_raw, errors, pct) FROM dmarc.report"),
+	    "example.com|3|22|1|2024-01-01 01:00:00|s|strict||bogus|"
+	    "{\"first \\\"error\\\"\",\"second, {x}\"}|100");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim"), 2);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_spf"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_override"), 2);
+	ck_assert_int_eq(q1("SELECT sum(count) FROM dmarc.record"), 22);
+	/* Every row belongs to the report, numbered from 1. */
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record r JOIN "
+	    "dmarc.report p ON p.id = r.rep_id AND p.begin_time = r.begin_time "
+	    "AND p.domain = r.domain"), 3);
+	ck_assert_str_eq(qs("SELECT string_agg(rec_no || ':' || host(source_ip) || "
+	    "':' || count || ':' || coalesce(dkim, '-') || ':' || "
+	    "coalesce(dkim_raw, '-'), ',' ORDER BY rec_no) FROM dmarc.record"),
+	    "1:192.0.2.1:10:pass:-,2:2001:db8::1:5:fail:-,"
+	    "3:198.51.100.7:7:-:softfail");
+	/* Text that needs escaping comes back byte for byte. */
+	ck_assert_str_eq(qs("SELECT selector || '|' || result || '|' || "
+	    "result_raw || '|' || human_result FROM dmarc.record_dkim "
+	    "WHERE rec_no = 1 AND idx = 2"), "k\\2|fail|hardfail|bad\tsig\n");
+	ck_assert_str_eq(qs("SELECT comment FROM dmarc.record_override WHERE "
+	    "rec_no = 2 AND idx = 1"), "via list\\x \xc3\xa9");
+	ck_assert_str_eq(qs("SELECT coalesce(type, '-') || type_raw || "
+	    "coalesce(comment, '-') FROM dmarc.record_override WHERE "
+	    "rec_no = 2 AND idx = 2"), "-bogus-");
+	ck_assert_str_eq(qs("SELECT envelope_to || '|' || envelope_from || '|'"
+	    " || (header_from IS NULL) FROM dmarc.record WHERE rec_no = 2"),
+	    "rcpt\\@example.com||true");
+	ck_assert_str_eq(qs("SELECT string_agg(format('%s:%s:%s:%s', idx, "
+	    "scope, scope_raw, result_raw), ',' ORDER BY idx) FROM "
+	    "dmarc.record_spf WHERE rec_no = 3"), "1:helo:ehlo:,2:::unknown");
+	/* The ledger. */
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s|%s|%s|%s', "
+	    "outcome, source, input, message_id, org_name, report_id, "
+	    "rep_id = (SELECT id FROM dmarc.report), uid IS NULL) "
+	    "FROM dmarc.ingest"), "stored|file|/var/spool/reports/a.xml|"
+	    "<m1@example>|Example Reporter|r-1|t|t");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest"), 1);
+	ck_assert_int_eq(q1("SELECT count(*) FROM pg_tables WHERE schemaname = "
+	    "'dmarc' AND tablename = 'record_y2024m01'"), 1);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_views_sum_right)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("views");
+
+	make_report("r-1", JAN2024 + 3600);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("r-2", JAN2024 + 7200);
+	recs[0].count = 100;
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+
+	/* messages 22 + 112; pass: rec 0 (dkim) and rec 2 (spf). */
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s|%s|%s|%s|%s', day, "
+	    "domain, reports, messages, dmarc_pass, dmarc_fail, dkim_aligned, "
+	    "spf_aligned, quarantined || '|' || rejected) "
+	    "FROM dmarc.daily_domain"),
+	    "2024-01-01|example.com|2|134|124|10|110|14|10|14");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.daily_source"), 3);
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s|%s|%s', messages, "
+	    "dmarc_pass, dmarc_fail, dkim_aligned, spf_aligned, quarantined, "
+	    "rejected) FROM dmarc.daily_source WHERE source_ip = "
+	    "'192.0.2.1'"), "110|110|0|110|0|0|0");
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s', messages, "
+	    "dmarc_fail, quarantined, rejected) FROM dmarc.daily_source "
+	    "WHERE source_ip = '2001:db8::1'"), "10|10|10|0");
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s', messages, spf_aligned, "
+	    "rejected) FROM dmarc.daily_source WHERE source_ip = "
+	    "'198.51.100.7'"), "14|14|14");
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_second_copy_is_duplicate)
+{
+	struct dm_err		 err = { 0 };
+	struct store		*st = migrated_store("dup");
+	struct store_input	 in2 = input;
+	long long		 before;
+
+	make_report("r-1", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	before = rows_everywhere();
+	in2.input = "INBOX";
+	in2.source = "imap:main";
+	in2.mailbox = "INBOX";
+	in2.uidvalidity = 42;
+	in2.uid = 7;
+	ck_assert_int_eq(feed(st, &in2, &err), 1);
+	ck_assert_int_eq(rows_everywhere(), before + 1);
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s', outcome, source, "
+	    "uidvalidity, uid, rep_id = (SELECT id FROM dmarc.report)) FROM "
+	    "dmarc.ingest ORDER BY id DESC LIMIT 1"),
+	    "duplicate|imap:main|42|7|t");
+
+	/* Without org_name the email tells reporters apart. */
+	make_report("r-1", JAN2024);
+	rep.org_name = "";
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(feed(st, &input, &err), 1);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 2);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest WHERE outcome "
+	    "= 'duplicate'"), 2);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * Two importers with their own connections race on one report: the
+ * second blocks in begin() until the first commits (-> duplicate) or
+ * rolls back (-> it stores).
+ */
+static void
+race(int first_commits)
+{
+	int	 go[2], status;
+	pid_t	 a, b;
+	char	 c;
+
+	fresh_db(first_commits ? "race_commit" : "race_abort");
+	{
+		struct dm_err	 err = { 0 };
+		struct store	*st = open_store();
+
+		ck_assert_msg(store_migrate(st, NULL, &err) == 0, "%s",
+		    err.msg);
+		store_free(st);
+	}
+	ck_assert_int_eq(pipe(go), 0);
+	make_report("race", JAN2024);
+	if ((a = fork()) == 0) {
+		struct dm_err		 err = { 0 };
+		struct store		*st = store_open(conninfo, &err);
+		struct report_sink	 sink;
+		size_t			 i;
+
+		if (st == NULL)
+			_exit(10);
+		store_sink(st, &input, &sink);
+		if (sink.begin(sink.arg, &rep, &err) != 0)
+			_exit(11);
+		for (i = 0; i < nitems(recs); i++)
+			if (sink.record(sink.arg, &rep, &recs[i], &err) != 0)
+				_exit(12);
+		if (write(go[1], "g", 1) != 1)
+			_exit(13);
+		usleep(400000);		/* b is now waiting in begin() */
+		if (first_commits) {
+			if (sink.end(sink.arg, &rep, &err) != 0)
+				_exit(14);
+		} else
+			sink.abort(sink.arg, &rep);
+		store_free(st);
+		_exit(0);
+	}
+	ck_assert_int_ne(a, -1);
+	if ((b = fork()) == 0) {
+		struct dm_err	 err = { 0 };
+		struct store	*st;
+		int		 r;
+
+		if (read(go[0], &c, 1) != 1)
+			_exit(20);
+		if ((st = store_open(conninfo, &err)) == NULL)
+			_exit(21);
+		r = feed(st, &input, &err);
+		if (r == -1)
+			fprintf(stderr, "b: %s\n", err.msg);
+		store_free(st);
+		_exit(r == 1 ? 1 : r == 0 ? 0 : 22);
+	}
+	ck_assert_int_ne(b, -1);
+	ck_assert_int_eq(waitpid(a, &status, 0), a);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "a: %d", status);
+	ck_assert_int_eq(waitpid(b, &status, 0), b);
+	ck_assert(WIFEXITED(status));
+	/* b: 1 = duplicate after a's commit, 0 = stored after a's rollback */
+	ck_assert_int_eq(WEXITSTATUS(status), first_commits ? 1 : 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 1);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_spf"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest WHERE outcome "
+	    "= 'stored'"), 1);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest WHERE outcome "
+	    "= 'duplicate'"), first_commits ? 1 : 0);
+	close(go[0]);
+	close(go[1]);
+}
+
+START_TEST(test_store_race_first_commits)
+{
+	race(1);
+}
+END_TEST
+
+START_TEST(test_store_race_first_aborts)
+{
+	race(0);
+}
+END_TEST
+
+/*
+ * A record whose dkim results hold long human_result texts: a few of
+ * them fill the 1 MiB child buffer and force a flush mid-report.
+ */
+static char			*long_text;
+static struct report_dkim	 big_dk[2];
+
+static void
+make_big_record(void)
+{
+	size_t	n = 100000;
+
+	long_text = xmalloc(n + 1);
+	memset(long_text, 'h', n);
+	long_text[n] = '\0';
+	long_text[10] = '\t';
+	long_text[n - 1] = '\\';
+	big_dk[0] = dk0[0];
+	big_dk[1] = dk0[1];
+	big_dk[0].human_result = long_text;
+	big_dk[1].human_result = long_text;
+}
+
+/* Store (or abort after) n copies of recs[0] with big dkim results. */
+static int
+feed_big(struct store *st, int n, int commit, struct dm_err *err)
+{
+	struct report_sink	 sink;
+	struct record		 r = recs[0];
+	int			 i;
+
+	r.auth_dkim = big_dk;
+	r.nauth_dkim = 2;
+	store_sink(st, &input, &sink);
+	if (sink.begin(sink.arg, &rep, err) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (sink.record(sink.arg, &rep, &r, err) == -1) {
+			sink.abort(sink.arg, &rep);
+			return -1;
+		}
+	if (!commit) {
+		sink.abort(sink.arg, &rep);
+		return 0;
+	}
+	return sink.end(sink.arg, &rep, err);
+}
+
+START_TEST(test_store_abort_leaves_nothing)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("abort");
+
+	make_big_record();
+	make_report("big", JAN2024);
+	/* 30 records x 2 x 100 kB: the dkim buffer is flushed twice. */
+	ck_assert_msg(feed_big(st, 30, 0, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(rows_everywhere(), 0);
+
+	/* The same store goes on: stored whole, with the flushes. */
+	ck_assert_msg(feed_big(st, 30, 1, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 30);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim"), 60);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_spf"), 30);
+	ck_assert_int_eq(q1("SELECT count(DISTINCT human_result) FROM "
+	    "dmarc.record_dkim"), 1);
+	ck_assert_int_eq(q1("SELECT length(human_result) FROM "
+	    "dmarc.record_dkim LIMIT 1"), 100000);
+	ck_assert_int_eq(q1("SELECT max(rec_no) FROM dmarc.record_dkim"), 30);
+	free(long_text);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_invalid_utf8_is_emsg)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("utf8");
+
+	make_report("bad", JAN2024);
+	recs[2].header_from = "ex\xc3(ample.com";
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_EMSG);
+	ck_assert_msg(strstr(err.msg, "UTF-8") != NULL, "%s", err.msg);
+	ck_assert_int_eq(rows_everywhere(), 0);
+
+	make_report("bad", JAN2024);
+	rep.org_name = "Org\xff";
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_EMSG);
+	ck_assert_int_eq(rows_everywhere(), 0);
+
+	/* A value PostgreSQL refuses is the report's fault too. */
+	make_report("bad", JAN2024);
+	recs[1].source_ip = "not-an-address";
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_EMSG);
+	ck_assert_msg(strstr(err.msg, "inet") != NULL, "%s", err.msg);
+	ck_assert_int_eq(rows_everywhere(), 0);
+
+	/* And the store is still usable. */
+	make_report("good", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 1);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_months_get_partitions)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("months");
+
+	make_report("jan", JAN2024 + 86400 * 30);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("feb", FEB2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qs("SELECT string_agg(c.relname, ',' ORDER BY "
+	    "c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = "
+	    "i.inhrelid WHERE i.inhparent = 'dmarc.record'::regclass"),
+	    "record_y2024m01,record_y2024m02");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m02"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m01"), 3);
+	/* Deleting a report takes its rows along. */
+	exec_on(conninfo, "DELETE FROM dmarc.report WHERE report_id = 'feb'");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_spf"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim"), 2);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest WHERE rep_id "
+	    "IS NULL"), 1);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_killed_connection_is_estore)
+{
+	struct dm_err		 err = { 0 };
+	struct store		*st = migrated_store("killed");
+	struct report_sink	 sink;
+	char			 sql[256];
+	int			 i, rc = 0;
+
+	make_big_record();
+	make_report("killed", JAN2024);
+	store_sink(st, &input, &sink);
+	ck_assert_int_eq(sink.begin(sink.arg, &rep, &err), 0);
+	ck_assert_int_eq(sink.record(sink.arg, &rep, &recs[0], &err), 0);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE application_name = 'dmarcd' AND datname "
+	    "= '%s'", dbname);
+	exec_on(conninfo, sql);
+	/* Enough data to notice, then the end. */
+	recs[1].auth_dkim = big_dk;
+	recs[1].nauth_dkim = 2;
+	for (i = 0; i < 20 && rc == 0; i++)
+		rc = sink.record(sink.arg, &rep, &recs[1], &err);
+	if (rc == 0)
+		rc = sink.end(sink.arg, &rep, &err);
+	else
+		sink.abort(sink.arg, &rep);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(err.scope, DM_ESTORE);
+	ck_assert_msg(strncmp(err.msg, "database: connection lost", 25) == 0,
+	    "%s", err.msg);
+	ck_assert_int_eq(rows_everywhere(), 0);
+
+	/* The next report reconnects. */
+	make_report("after", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 1);
+	free(long_text);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_rejected_in_ledger)
+{
+	struct dm_err		 err = { 0 };
+	struct store		*st = migrated_store("rejected");
+	struct store_input	 in = input;
+
+	ck_assert_msg(store_rejected(st, &input, NULL, NULL,
+	    "xml: line 3: not a DMARC report", &err) == 0, "%s", err.msg);
+	in.input = "/spool/caf\xe9.xml";	/* Latin-1 file name */
+	ck_assert_msg(store_rejected(st, &in, "Org", "id-1", "gzip: corrupt",
+	    &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qs("SELECT string_agg(format('%s|%s|%s|%s|%s', "
+	    "outcome, input, reason, org_name, report_id), ',' ORDER BY id) "
+	    "FROM dmarc.ingest"), "rejected|/var/spool/reports/a.xml|xml: "
+	    "line 3: not a DMARC report||,rejected|/spool/caf\\xe9.xml|gzip: "
+	    "corrupt|Org|id-1");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 0);
+	store_free(st);
+}
+END_TEST
+
+/* --- roles ------------------------------------------------------------ */
+
+static void
+make_login(const char *user, const char *group)
+{
+	char	sql[512];
+
+	snprintf(sql, sizeof(sql), "DO $$ BEGIN IF NOT EXISTS (SELECT FROM "
+	    "pg_roles WHERE rolname = '%s') THEN CREATE ROLE %s LOGIN IN ROLE "
+	    "%s; END IF; EXCEPTION WHEN unique_violation OR duplicate_object "
+	    "THEN NULL; END $$", user, user, group);
+	exec_on(conninfo, sql);
+}
+
+START_TEST(test_store_reader_reads_only)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("reader");
+	char		 ci[2048];
+	PGconn		*c;
+	PGresult	*r;
+
+	make_report("r-1", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_login("t_store_reader", "dmarc_reader");
+	conninfo_for(ci, sizeof(ci), dbname, "t_store_reader");
+	c = connect_to(ci);
+	r = PQexec(c, "SELECT messages FROM dmarc.daily_domain");
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s",
+	    PQerrorMessage(c));
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "22");
+	PQclear(r);
+	r = PQexec(c, "SELECT count(*) FROM dmarc.record_y2024m01");
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s",
+	    PQerrorMessage(c));
+	PQclear(r);
+	r = PQexec(c, "INSERT INTO dmarc.ingest (source, input, outcome) "
+	    "VALUES ('x', 'y', 'rejected')");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+	PQclear(r);
+	r = PQexec(c, "DELETE FROM dmarc.report");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	PQfinish(c);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_writer_stores_new_month)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("writer");
+	char		 ci[2048];
+
+	store_free(st);
+	make_login("t_store_writer", "dmarc_writer");
+	conninfo_for(ci, sizeof(ci), dbname, "t_store_writer");
+	st = store_open(ci, &err);
+	ck_assert_msg(st != NULL, "%s", err.msg);
+	ck_assert_int_eq(store_check_schema(st, &err), 0);
+	make_report("w-1", FEB2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(feed(st, &input, &err), 1);
+	ck_assert_msg(store_rejected(st, &input, NULL, NULL, "bad", &err) == 0,
+	    "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m02"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest"), 3);
+	store_free(st);
+}
+END_TEST
+
+/* --- volume ----------------------------------------------------------- */
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Many records with 2 dkim and 1 spf result each: all stored, in one
+ * transaction. DM_STORE_BENCH=N runs N records and prints the rate.
+ */
+START_TEST(test_store_many_records)
+{
+	struct dm_err		 err = { 0 };
+	struct store		*st = migrated_store("many");
+	struct report_sink	 sink;
+	struct record		 r;
+	const char		*env = getenv("DM_STORE_BENCH");
+	char			 ip[48];
+	long			 i, n = env != NULL ? atol(env) : 20000;
+	double			 t0;
+
+	make_report("many", JAN2024);
+	r = recs[0];
+	r.source_ip = ip;
+	store_sink(st, &input, &sink);
+	t0 = now();
+	ck_assert_int_eq(sink.begin(sink.arg, &rep, &err), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(ip, sizeof(ip), "10.%ld.%ld.%ld", (i >> 16) & 255,
+		    (i >> 8) & 255, i & 255);
+		r.count = 1 + i % 3;
+		ck_assert_msg(sink.record(sink.arg, &rep, &r, &err) == 0, "%s",
+		    err.msg);
+	}
+	ck_assert_msg(sink.end(sink.arg, &rep, &err) == 0, "%s", err.msg);
+	if (env != NULL)
+		fprintf(stderr, "store: %ld records in %.2f s: %.0f records/s\n",
+		    n, now() - t0, n / (now() - t0));
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), n);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim"), 2 * n);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_spf"), n);
+	ck_assert_int_eq(q1("SELECT records FROM dmarc.report"), n);
+	ck_assert_int_eq(q1("SELECT messages FROM dmarc.report"),
+	    q1("SELECT sum(count) FROM dmarc.record"));
+	ck_assert_int_eq(q1("SELECT count(DISTINCT source_ip) FROM "
+	    "dmarc.record"), n);
+	store_free(st);
 }
 END_TEST
 
@@ -15,7 +987,27 @@ test_suite(void)
 	Suite	*s = suite_create("store");
 	TCase	*tc = tcase_create("store");
 
-	tcase_add_test(tc, test_store_placeholder);
+	test_need_db();		/* exits 77 (skip) without a database */
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_store_unreachable_is_estore);
+	tcase_add_test(tc, test_store_bad_conninfo_is_econfig);
+	tcase_add_test(tc, test_store_open_uses_libpq_defaults);
+	tcase_add_test(tc, test_store_migrate_from_empty);
+	tcase_add_test(tc, test_store_migrate_concurrently);
+	tcase_add_test(tc, test_store_report_stored_exactly);
+	tcase_add_test(tc, test_store_views_sum_right);
+	tcase_add_test(tc, test_store_second_copy_is_duplicate);
+	tcase_add_test(tc, test_store_race_first_commits);
+	tcase_add_test(tc, test_store_race_first_aborts);
+	tcase_add_test(tc, test_store_abort_leaves_nothing);
+	tcase_add_test(tc, test_store_invalid_utf8_is_emsg);
+	tcase_add_test(tc, test_store_months_get_partitions);
+	tcase_add_test(tc, test_store_killed_connection_is_estore);
+	tcase_add_test(tc, test_store_rejected_in_ledger);
+	tcase_add_test(tc, test_store_reader_reads_only);
+	tcase_add_test(tc, test_store_writer_stores_new_month);
+	tcase_add_test(tc, test_store_many_records);
 	suite_add_tcase(s, tc);
 	return s;
 }
