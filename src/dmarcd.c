@@ -13,6 +13,7 @@
 #include "autoconf.h"
 #include "buf.h"
 #include "config.h"
+#include "daemon.h"
 #include "ingest.h"
 #include "log.h"
 #include "parse.h"
@@ -229,20 +230,23 @@ static int
 cmd_daemon(const struct opts *o)
 {
 	struct config	 cf;
-	int		 bad;
+	int		 ex;
 
-	bad = load_config(o, &cf) == -1;
-	config_clear(&cf);
-	if (o->check) {
-		if (!bad)
-			log_info("configuration ok");
-		return bad ? EX_USAGE : EX_OK;
-	}
-	if (bad)
+	if (load_config(o, &cf) == -1) {
+		log_warnx("%s: %d error%s", cf.path, cf.nerrors,
+		    cf.nerrors == 1 ? "" : "s");
+		config_clear(&cf);
 		return EX_USAGE;
-	log_warnx("the mailbox daemon is not in this version yet: use "
-	    "'dmarcd import' (from an MTA pipe: 'dmarcd import -')");
-	return EX_USAGE;
+	}
+	if (o->check) {
+		log_info("%s: configuration ok, %zu source%s", cf.path,
+		    cf.nsources, cf.nsources == 1 ? "" : "s");
+		config_clear(&cf);
+		return EX_OK;
+	}
+	ex = daemon_run(&cf, conninfo(o, &cf), o->once);
+	config_clear(&cf);
+	return ex;
 }
 
 int

@@ -102,6 +102,7 @@ reject(struct payload_ctx *pc, const char *member,
 	res.part = pc->part;
 	res.member = member;
 	res.reason = reason;
+	res.message_id = pc->message_id;
 	res.sum = sum;
 	if (sum != NULL) {
 		org = sum->org_name[0] ? sum->org_name : NULL;
@@ -178,6 +179,7 @@ on_document(void *arg, struct dm_rd *xml, const char *member,
 	res.input = pc->input;
 	res.part = pc->part;
 	res.member = member;
+	res.message_id = pc->message_id;
 	res.sum = &sum;
 	emit(ig, &res);
 	return 0;

@@ -29,6 +29,7 @@ struct ingest_result {
 	unsigned			 part;	/* MIME leaf, 0 if none */
 	const char			*member;/* zip entry, escaped, or NULL */
 	const char			*reason;/* rejected only */
+	const char			*message_id; /* of a mail, or NULL */
 	const struct parse_summary	*sum;	/* NULL when nothing parsed */
 };
 

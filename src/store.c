@@ -1227,3 +1227,26 @@ store_rejected(struct store *st, const struct store_input *in,
 		return -1;
 	return ledger(st, in, "rejected", reason, org_name, report_id, 0, err);
 }
+
+int
+store_ledger_find(struct store *st, const char *source, const char *input,
+    int *rejected, struct dm_err *err)
+{
+	const char	*vals[2] = { source, input };
+	PGresult	*res;
+	int		 found;
+
+	if (alive(st, err) == -1)
+		return -1;
+	/* a message is done once any of its reports reached the ledger */
+	res = exec_params(st, "SELECT bool_or(outcome = 'rejected') "
+	    "FROM dmarc.ingest WHERE source = $1 AND input = $2 "
+	    "HAVING count(*) > 0", 2, vals, err);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	if (found && rejected != NULL)
+		*rejected = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return found;
+}

@@ -77,4 +77,14 @@ int	store_rejected(struct store *st, const struct store_input *in,
 	    const char *org_name, const char *report_id, const char *reason,
 	    struct dm_err *err);
 
+/*
+ * Has the ledger seen this input (source and input as in store_input)?
+ * The daemon asks before fetching a message again, so that a crash
+ * between COMMIT and the ack at the server doesn't import it twice.
+ * Returns 1 (and *rejected: whether any of its reports was rejected),
+ * 0 when not seen, -1 with err set.
+ */
+int	store_ledger_find(struct store *st, const char *source,
+	    const char *input, int *rejected, struct dm_err *err);
+
 #endif /* STORE_H */
