@@ -77,9 +77,9 @@ usage_help(FILE *out)
 	fprintf(out,
 "\n"
 "Options, before or after COMMAND:\n"
-"  -c, --config FILE  the configuration file; without it " CONF_DEFAULT "\n"
-"                     is read when it exists. Only [database] conninfo is\n"
-"                     used.\n"
+"  -c, --config FILE  the configuration file; without -c,\n"
+"                     " CONF_DEFAULT " is read when it exists.\n"
+"                     Only [database] conninfo is used.\n"
 "  --db CONNINFO      the database: a libpq conninfo (\"host=db dbname=dmarc\n"
 "                     user=dmarcq\") or URI (postgresql://dmarcq@db/dmarc)\n"
 "  --format FORMAT    table (the default): aligned columns with a header,\n"
@@ -121,8 +121,9 @@ usage_help(FILE *out)
 "Exit status:\n"
 "  0  success, also when no rows match\n"
 "  1  the output could not be written\n"
-"  2  usage: unknown command or option, bad T, N, format or domain,\n"
-"     --since not before --until, an unreadable configuration file\n"
+"  2  usage: unknown command or option, bad T, N, format, domain or\n"
+"     CONNINFO, --since not before --until, an unreadable configuration\n"
+"     file\n"
 "  3  the database is unreachable, refused the query, or has no dmarc\n"
 "     schema (run 'dmarcd migrate')\n",
 	    QUERY_TABLE_LIMIT);
@@ -245,6 +246,7 @@ main(int argc, char *argv[])
 	const char		*ops[MAX_OPERANDS];
 	const char		*cfgpath = NULL, *db = NULL, *env;
 	const char		*since = NULL, *until = NULL, *conninfo;
+	const char		*origin;
 	char			 domain[DM_MAX_DOMAIN + 1];
 	PGconn			*conn = NULL;
 	int64_t			 now;
@@ -355,11 +357,14 @@ main(int argc, char *argv[])
 		fprintf(stderr, "dmarcq: %s\n", err.msg);
 		goto out;
 	}
-	if (db != NULL)
+	if (db != NULL) {
 		conninfo = db;
-	else if ((env = getenv("DMARCD_DB")) != NULL && *env != '\0')
+		origin = "--db";
+	} else if ((env = getenv("DMARCD_DB")) != NULL && *env != '\0') {
 		conninfo = env;
-	else {
+		origin = "DMARCD_DB";
+	} else {
+		origin = cfgpath != NULL ? cfgpath : CONF_DEFAULT;
 		if (cfgpath == NULL && access(CONF_DEFAULT, F_OK) == 0 &&
 		    conf_read(CONF_DEFAULT, &cf, &err) == -1) {
 			fprintf(stderr, "dmarcq: %s\n", err.msg);
@@ -370,6 +375,8 @@ main(int argc, char *argv[])
 
 	if ((conn = query_connect(conninfo, &err)) == NULL ||
 	    query_run(conn, cmd, &o, stdout, &err) == -1) {
+		if (err.scope == DM_ECONFIG)
+			dm_err_prefix(&err, "%s", origin);
 		fprintf(stderr, "dmarcq: %s\n", err.msg);
 		rc = exit_code(&err);
 		goto out;

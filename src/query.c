@@ -124,8 +124,7 @@ const struct query_cmd query_cmds[] = {
 	    "reports' begin. With --since/--until a day counts when it overlaps\n"
 	    "[since, until); for bounds at midnight UTC (a YYYY-MM-DD, or whole\n"
 	    "days) that is exactly the reports whose begin is in the range.\n"
-	    "Domains without records in the range are not listed. The table\n"
-	    "uses short headers: pass, fail, dkim, spf, quar, reject.\n",
+	    "Domains without records in the range are not listed.\n",
 	    summary_sql, summary_cols, nitems(summary_cols) },
 	{ "reports", "ingested aggregate reports, newest first",
 	    "The aggregate reports stored, newest first (by begin). A report is\n"
@@ -602,6 +601,30 @@ out:
 	return rc;
 }
 
+/*
+ * A conninfo that libpq can't parse is a usage error, not an outage.
+ * A word without '=' is a database name (libpq's dbname expansion).
+ */
+static int
+check_conninfo(const char *conninfo, struct dm_err *err)
+{
+	PQconninfoOption	*opts;
+	char			*msg = NULL, tmp[400];
+
+	if (strchr(conninfo, '=') == NULL &&
+	    strncmp(conninfo, "postgresql://", 13) != 0 &&
+	    strncmp(conninfo, "postgres://", 11) != 0)
+		return 0;
+	if ((opts = PQconninfoParse(conninfo, &msg)) != NULL) {
+		PQconninfoFree(opts);
+		return 0;
+	}
+	dm_err_set(err, DM_ECONFIG, "bad conninfo: %s", msg != NULL ?
+	    pq_msg(msg, tmp, sizeof(tmp)) : "out of memory");
+	PQfreemem(msg);
+	return -1;
+}
+
 PGconn *
 query_connect(const char *conninfo, struct dm_err *err)
 {
@@ -609,6 +632,11 @@ query_connect(const char *conninfo, struct dm_err *err)
 	char		 tmp[400];
 	PGconn		*conn;
 	int		 n = 0;
+
+	if (conninfo == NULL)
+		conninfo = "";
+	if (check_conninfo(conninfo, err) == -1)
+		return NULL;
 
 	/*
 	 * Defaults first: the conninfo (expanded from dbname) overrides
@@ -621,7 +649,7 @@ query_connect(const char *conninfo, struct dm_err *err)
 	keys[n] = "fallback_application_name";
 	vals[n++] = "dmarcq";
 	keys[n] = "dbname";
-	vals[n++] = conninfo != NULL ? conninfo : "";
+	vals[n++] = conninfo;
 	keys[n] = vals[n] = NULL;
 	if ((conn = PQconnectdbParams(keys, vals, 1)) == NULL) {
 		dm_err_set(err, DM_EINTERNAL, "libpq: out of memory");
@@ -1387,15 +1415,14 @@ query_help(const struct query_cmd *cmd, FILE *out)
 			type = "text";
 			break;
 		}
-		fprintf(out, "  %-13s %-8s %s%s%s%s\n", col->name, type,
-		    col->help, col->head != NULL ? " (table: " : "",
-		    col->head != NULL ? col->head : "",
-		    col->head != NULL ? ")" : "");
+		fprintf(out, "  %-13s %-6s %s\n", col->name, type, col->help);
+		if (col->head != NULL)
+			fprintf(out, "  %-13s %-6s (table header: %s)\n", "",
+			    "", col->head);
 	}
 	fprintf(out, "\nTimes are UTC: YYYY-MM-DD HH:MM in tables, "
-	    "YYYY-MM-DDTHH:MM:SSZ in CSV and JSON.\n"
-	    "Counts are JSON numbers; empty values are null in JSON, empty "
-	    "in tables and CSV.\n"
-	    "See dmarcq --help for T, the database, formats and exit "
-	    "codes.\n");
+	    "YYYY-MM-DDTHH:MM:SSZ in CSV\nand JSON. Counts are JSON numbers. "
+	    "Empty values are null in JSON, empty in\ntables and CSV. "
+	    "See dmarcq --help for T, the database, the formats and the\n"
+	    "exit codes.\n");
 }

@@ -98,9 +98,9 @@ int64_t	query_limit(const struct query_opts *o);
 /*
  * Connect with a libpq conninfo or URI ("" for libpq's defaults) and
  * prepare the session (query_session()). Returns a new connection
- * (PQfinish() it), or NULL with err set: DM_ESTORE when the server is
- * unreachable (the message names host and port and says why) or has
- * no dmarc schema.
+ * (PQfinish() it), or NULL with err set: DM_ECONFIG when libpq can't
+ * parse conninfo, DM_ESTORE when the server is unreachable (the
+ * message names host and port and says why) or has no dmarc schema.
  */
 PGconn	*query_connect(const char *conninfo, struct dm_err *err);
 /*

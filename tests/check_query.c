@@ -557,6 +557,61 @@ START_TEST(test_query_connect_says_host_and_reason)
 }
 END_TEST
 
+START_TEST(test_query_connect_refuses_bad_conninfo)
+{
+	struct dm_err	 err = { 0 };
+
+	ck_assert_ptr_null(query_connect("host=127.0.0.1 prot=1", &err));
+	ck_assert_int_eq(err.scope, DM_ECONFIG);
+	ck_assert_msg(strstr(err.msg, "bad conninfo: ") == err.msg &&
+	    strstr(err.msg, "\"prot\"") != NULL, "%s", err.msg);
+	ck_assert_ptr_null(query_connect("postgresql://[::1", &err));
+	ck_assert_int_eq(err.scope, DM_ECONFIG);
+}
+END_TEST
+
+/* A schema_version without the tables: an older or broken migration. */
+START_TEST(test_query_run_says_migrate_when_tables_are_missing)
+{
+	struct query_opts	 o;
+	struct dm_err		 err = { 0 };
+	PGconn			*conn;
+	PGresult		*res;
+	FILE			*f;
+	char			*out = NULL;
+	size_t			 len = 0;
+	int			 fmt;
+
+	conn = PQconnectdb(empty_db);
+	ck_assert_int_eq(PQstatus(conn), CONNECTION_OK);
+	/* in a transaction that is rolled back: empty_db stays empty */
+	res = PQexec(conn, "BEGIN; CREATE SCHEMA dmarc;"
+	    " CREATE TABLE dmarc.schema_version (version int)");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	ck_assert_msg(query_session(conn, &err) == 0, "%s", err.msg);
+	for (fmt = QUERY_TABLE; fmt <= QUERY_JSON; fmt++) {
+		query_opts_init(&o);
+		o.format = (enum query_format)fmt;
+		ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+		ck_assert_int_eq(query_run(conn, query_find("summary"), &o, f,
+		    &err), -1);
+		fclose(f);
+		ck_assert_int_eq(err.scope, DM_ESTORE);
+		ck_assert_str_eq(err.msg, "database has no dmarc schema: run "
+		    "'dmarcd migrate'");
+		ck_assert_str_eq(out, "");	/* not even a header */
+		free(out);
+		out = NULL;
+		/* the failed statement aborted the transaction: redo it */
+		res = PQexec(conn, "ROLLBACK; BEGIN; CREATE SCHEMA dmarc;"
+		    " CREATE TABLE dmarc.schema_version (version int)");
+		PQclear(res);
+	}
+	PQfinish(conn);
+}
+END_TEST
+
 /* --- times, limits, formats, domains ----------------------------------- */
 
 static const struct {
@@ -1008,6 +1063,12 @@ START_TEST(test_dmarcq_exit_2_on_usage_errors)
 	    "cannot read"));
 	bin_free(&r);
 
+	run_bin(&r, "port=5432 bogus=1", "ingest", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "dmarcq: DMARCD_DB: bad conninfo: ") ==
+	    r.err, "%s", r.err);
+	bin_free(&r);
+
 	run_bin(&r, NULL, NULL);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "usage: dmarcq"));
@@ -1113,6 +1174,8 @@ test_suite(void)
 	tcase_add_test(tc, test_query_table_says_when_rows_are_left_out);
 	tcase_add_test(tc, test_query_session_needs_the_schema);
 	tcase_add_test(tc, test_query_connect_says_host_and_reason);
+	tcase_add_test(tc, test_query_connect_refuses_bad_conninfo);
+	tcase_add_test(tc, test_query_run_says_migrate_when_tables_are_missing);
 	tcase_add_loop_test(tc, test_query_parse_time_good, 0,
 	    nitems(time_good));
 	tcase_add_loop_test(tc, test_query_parse_time_bad, 0,
