@@ -28,7 +28,7 @@
 #define OID_TIMESTAMPTZ	1184
 
 #define CELL_MAX	(1u << 20)	/* scratch for one rendered cell */
-#define TEXT_TMIN	5		/* a cut text column: 4 chars and "…" */
+#define TEXT_TMIN	5		/* narrowest cut text: 4 chars, "…" */
 
 /* --- the commands ------------------------------------------------------ */
 
@@ -118,25 +118,26 @@ static const char ingest_sql[] =
 
 const struct query_cmd query_cmds[] = {
 	{ "summary", "one row per policy domain",
-	    "One row per policy domain with the totals of its reports' records,\n"
-	    "sorted by domain. The figures come from the view dmarc.daily_domain,\n"
-	    "the same that dashboards read: they add up whole UTC days of the\n"
-	    "reports' begin. With --since/--until a day counts when it overlaps\n"
-	    "[since, until); for bounds at midnight UTC (a YYYY-MM-DD, or whole\n"
-	    "days) that is exactly the reports whose begin is in the range.\n"
-	    "Domains without records in the range are not listed.\n",
+	    "One row per policy domain with the totals of its reports'\n"
+	    "records, sorted by domain. The figures come from the view\n"
+	    "dmarc.daily_domain, the same that dashboards read: they add up\n"
+	    "whole UTC days of the reports' begin. With --since/--until a day\n"
+	    "counts when it overlaps [since, until); for bounds at midnight\n"
+	    "UTC (YYYY-MM-DD) that is exactly the reports whose begin is in\n"
+	    "the range. Domains without records in the range are not\n"
+	    "listed.\n",
 	    summary_sql, summary_cols, nitems(summary_cols) },
 	{ "reports", "ingested aggregate reports, newest first",
-	    "The aggregate reports stored, newest first (by begin). A report is\n"
-	    "in range when its begin is in [since, until); --domain selects its\n"
-	    "policy domain.\n",
+	    "The aggregate reports stored, newest first (by begin). A report\n"
+	    "is in the range when its begin is in [since, until); --domain\n"
+	    "selects its policy domain.\n",
 	    reports_sql, reports_cols, nitems(reports_cols) },
 	{ "ingest", "the ledger of processed inputs, newest first",
-	    "The ingest ledger: one row per input (or per report of an input)\n"
-	    "and what became of it, newest first. --since/--until filter on\n"
-	    "the time it was processed. --domain keeps the rows whose stored\n"
-	    "report has that policy domain: rejected inputs have no report and\n"
-	    "are then left out.\n",
+	    "The ingest ledger: one row per input (or per report of an\n"
+	    "input) and what became of it, newest first. --since/--until\n"
+	    "filter on the time it was processed. --domain keeps the rows\n"
+	    "whose stored report has that policy domain: rejected inputs\n"
+	    "have no report and are then left out.\n",
 	    ingest_sql, ingest_cols, nitems(ingest_cols) },
 };
 const size_t query_ncmds = nitems(query_cmds);
@@ -981,10 +982,11 @@ static int
 add_fitted(struct buf *line, const char *s, size_t len, size_t w, int right)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 sw = disp_width(s, len), i = 0, n, used = 0;
+	size_t			 sw, i = 0, n, used = 0;
 	uint32_t		 c;
 	int			 cw;
 
+	sw = disp_width(s, len);
 	if (sw <= w) {
 		if (!right && buf_add(line, s, len) == -1)
 			return -1;
@@ -1043,7 +1045,7 @@ table_fit(struct tcol *tc, int ncols, size_t width)
 			    (widest == -1 || tc[f].w > tc[widest].w))
 				widest = f;
 		if (widest == -1)
-			break;	/* as narrow as it gets: wider than width */
+			break;	/* as narrow as it gets, still too wide */
 		tc[widest].w--;
 		total--;
 	}

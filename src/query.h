@@ -45,7 +45,7 @@ struct query_col {
 struct query_cmd {
 	const char		*name;
 	const char		*brief;	/* one line for the command list */
-	const char		*help;	/* what the rows are, how filters apply */
+	const char		*help;	/* the rows, how the filters apply */
 	const char		*sql;
 	const struct query_col	*cols;
 	int			 ncols;
@@ -58,12 +58,12 @@ extern const size_t		query_ncmds;
 #define QUERY_TABLE_WIDTH	80
 
 struct query_opts {
-	const char		*domain;	/* NULL: every domain; borrowed */
+	const char		*domain;	/* NULL: all; borrowed */
 	int			 has_since, has_until;
-	int64_t			 since, until;	/* microseconds, Unix epoch */
-	int64_t			 limit;		/* -1: the format's default, 0: none */
+	int64_t			 since, until;	/* microseconds, epoch */
+	int64_t			 limit;		/* -1: default, 0: none */
 	enum query_format	 format;
-	int			 width;		/* of a table, in columns */
+	int			 width;		/* of a table, columns */
 };
 
 /* Defaults: table, QUERY_TABLE_WIDTH, no filters, the default limit. */

@@ -394,7 +394,8 @@ END_TEST
 
 START_TEST(test_query_table_thousands_separators)
 {
-	struct q	 q = { "summary", QUERY_TABLE, NULL, NULL, NULL, -1, 0 };
+	struct q	 q = { "summary", QUERY_TABLE, NULL, NULL, NULL, -1,
+			    0 };
 	char		*got = run_query(&q);
 
 	/* and exactly 80 columns wide */
@@ -842,8 +843,10 @@ render(const char *const cells[][3], int nrows, enum query_format fmt,
 START_TEST(test_query_table_cuts_to_width)
 {
 	static const char *const cells[][3] = {
-		{ "abcdefghijklmnopqrstuvwxyz", "1234", "2024-03-01 12:34:56+00" },
-		{ "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xa7\xe3\x81\x99",
+		{ "abcdefghijklmnopqrstuvwxyz", "1234",
+		    "2024-03-01 12:34:56+00" },
+		{ "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"	/* 3 CJK ... */
+		    "\xe3\x81\xa7\xe3\x81\x99",	/* ... and 2 kana */
 		    "-5", "2024-03-01 12:34:56.5+00" },
 		{ NULL, NULL, NULL },
 	};
@@ -889,13 +892,15 @@ START_TEST(test_query_render_hostile_text)
 	free(got);
 	got = render(cells, 2, QUERY_CSV, 0);
 	ck_assert_str_eq(got, "name,n,at\r\n"
-	    "a\xef\xbf\xbd" "b\xc2\x9b" "31m\xe2\x80\xae" "c\x7f\\,007,infinity\r\n"
+	    "a\xef\xbf\xbd" "b\xc2\x9b" "31m\xe2\x80\xae" "c\x7f\\,"
+	    "007,infinity\r\n"
 	    "'@SUM(A1),12x,2024-03-01 12:00:00+01\r\n");
 	free(got);
 	got = render(cells, 2, QUERY_JSON, 0);
 	/* "007" and "12x" are no JSON numbers: they stay strings */
 	ck_assert_str_eq(got, "[\n"
-	    "  {\"name\": \"a\\ufffdb\xc2\x9b" "31m\xe2\x80\xae" "c\\u007f\\\\\", "
+	    "  {\"name\": \"a\\ufffdb\xc2\x9b" "31m\xe2\x80\xae"
+	    "c\\u007f\\\\\", "
 	    "\"n\": \"007\", \"at\": \"infinity\"},\n"
 	    "  {\"name\": \"@SUM(A1)\", \"n\": \"12x\", "
 	    "\"at\": \"2024-03-01 12:00:00+01\"}\n"

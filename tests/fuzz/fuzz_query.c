@@ -32,7 +32,8 @@ check_output(const char *out, size_t len, enum query_format fmt)
 
 		if (fmt == QUERY_CSV)
 			continue;	/* CSV keeps the data's bytes */
-		if ((c < 0x20 && c != '\n') || (fmt == QUERY_TABLE && c == 0x7f))
+		if ((c < 0x20 && c != '\n') ||
+		    (fmt == QUERY_TABLE && c == 0x7f))
 			abort();
 	}
 }
