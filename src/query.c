@@ -1,1 +1,1430 @@
+/*
+ * query.c: dmarcq's engine: the command table, the executor and the
+ * renderers (table, CSV, JSON).
+ *
+ * Distrusted: everything in the rows. Reports and the ledger carry text
+ * from anyone who can send mail: it may hold terminal escapes, formula
+ * prefixes for spreadsheets, quotes, invalid UTF-8 (not from PostgreSQL,
+ * but a renderer does not count on that). Each renderer escapes for its
+ * reader: visible escapes on a terminal, RFC 4180 plus formula
+ * neutralising in CSV, RFC 8259 in JSON. User input (filters) reaches
+ * the database only as parameters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "bounds.h"
+#include "buf.h"
 #include "query.h"
+#include "util.h"
+
+/* Type oids of the parameters (pg_type.h is a server header). */
+#define OID_TEXT	25
+#define OID_INT8	20
+#define OID_TIMESTAMPTZ	1184
+
+#define CELL_MAX	(1u << 20)	/* scratch for one rendered cell */
+#define TEXT_TMIN	5		/* narrowest cut text: 4 chars, "…" */
+
+/* --- the commands ------------------------------------------------------ */
+
+static const struct query_col summary_cols[] = {
+	{ "domain", NULL, QUERY_TEXT, 0,
+	    "the policy domain (policy_published/domain)" },
+	{ "reports", NULL, QUERY_COUNT, 0,
+	    "aggregate reports with records in the range" },
+	{ "messages", NULL, QUERY_COUNT, 0,
+	    "messages reported: the records' counts summed" },
+	{ "dmarc_pass", "pass", QUERY_COUNT, 0,
+	    "messages where the DKIM or the SPF verdict is pass" },
+	{ "dmarc_fail", "fail", QUERY_COUNT, 0,
+	    "messages - dmarc_pass" },
+	{ "dkim_aligned", "dkim", QUERY_COUNT, 0,
+	    "messages whose policy_evaluated dkim is pass" },
+	{ "spf_aligned", "spf", QUERY_COUNT, 0,
+	    "messages whose policy_evaluated spf is pass" },
+	{ "quarantined", "quar", QUERY_COUNT, 0,
+	    "messages with disposition quarantine" },
+	{ "rejected", "reject", QUERY_COUNT, 0,
+	    "messages with disposition reject" },
+};
+
+/*
+ * Whole UTC days from the view: a day counts when it overlaps
+ * [since, until), which for bounds at midnight is exactly "the
+ * report's begin is in the range" (records carry their report's begin).
+ */
+static const char summary_sql[] =
+	"SELECT domain, sum(reports)::bigint, sum(messages)::bigint,"
+	" sum(dmarc_pass)::bigint, sum(dmarc_fail)::bigint,"
+	" sum(dkim_aligned)::bigint, sum(spf_aligned)::bigint,"
+	" sum(quarantined)::bigint, sum(rejected)::bigint"
+	" FROM dmarc.daily_domain"
+	" WHERE ($1::text IS NULL OR domain = $1)"
+	" AND ($2::timestamptz IS NULL"
+	"  OR day >= ($2::timestamptz AT TIME ZONE 'UTC')::date)"
+	" AND ($3::timestamptz IS NULL"
+	"  OR day < ($3::timestamptz AT TIME ZONE 'UTC'))"
+	" GROUP BY domain ORDER BY domain LIMIT $4::bigint";
+
+static const struct query_col reports_cols[] = {
+	{ "org_name", NULL, QUERY_TEXT, 0,
+	    "the reporting organisation, as sent" },
+	{ "report_id", NULL, QUERY_TEXT, 0,
+	    "the reporter's id of the report" },
+	{ "domain", NULL, QUERY_TEXT, 0, "the policy domain" },
+	{ "begin", NULL, QUERY_TIME, 0, "start of the reported range (UTC)" },
+	{ "end", NULL, QUERY_TIME, 0, "end of the reported range (UTC)" },
+	{ "records", NULL, QUERY_COUNT, 0, "records stored" },
+	{ "messages", NULL, QUERY_COUNT, 0, "the records' counts summed" },
+};
+
+static const char reports_sql[] =
+	"SELECT org_name, report_id, domain, begin_time, end_time,"
+	" records, messages"
+	" FROM dmarc.report"
+	" WHERE ($1::text IS NULL OR domain = $1)"
+	" AND ($2::timestamptz IS NULL OR begin_time >= $2)"
+	" AND ($3::timestamptz IS NULL OR begin_time < $3)"
+	" ORDER BY begin_time DESC, id DESC LIMIT $4::bigint";
+
+static const struct query_col ingest_cols[] = {
+	{ "time", NULL, QUERY_TIME, 0, "when it was processed (UTC)" },
+	{ "source", NULL, QUERY_TEXT, 0,
+	    "where it came from: file, stdin, imap:NAME, ..." },
+	{ "input", NULL, QUERY_TEXT, 0, "path or mailbox location" },
+	{ "message_id", NULL, QUERY_TEXT, 0,
+	    "the mail's Message-ID (empty for files)" },
+	{ "sha256", NULL, QUERY_TEXT, 0, "SHA-256 of the report payload" },
+	{ "outcome", NULL, QUERY_TEXT, 9, "stored, duplicate or rejected" },
+	{ "reason", NULL, QUERY_TEXT, 0, "why it was rejected" },
+	{ "org_name", NULL, QUERY_TEXT, 0, "the report's organisation" },
+	{ "report_id", NULL, QUERY_TEXT, 0, "the report's id" },
+};
+
+/* --domain goes through the stored report: rejected inputs have none. */
+static const char ingest_sql[] =
+	"SELECT i.time, i.source, i.input, i.message_id, i.sha256,"
+	" i.outcome, i.reason, i.org_name, i.report_id"
+	" FROM dmarc.ingest i LEFT JOIN dmarc.report r ON r.id = i.rep_id"
+	" WHERE ($1::text IS NULL OR r.domain = $1)"
+	" AND ($2::timestamptz IS NULL OR i.time >= $2)"
+	" AND ($3::timestamptz IS NULL OR i.time < $3)"
+	" ORDER BY i.time DESC, i.id DESC LIMIT $4::bigint";
+
+const struct query_cmd query_cmds[] = {
+	{ "summary", "one row per policy domain",
+	    "One row per policy domain with the totals of its reports'\n"
+	    "records, sorted by domain. The figures come from the view\n"
+	    "dmarc.daily_domain, the same that dashboards read: they add up\n"
+	    "whole UTC days of the reports' begin. With --since/--until a day\n"
+	    "counts when it overlaps [since, until); for bounds at midnight\n"
+	    "UTC (YYYY-MM-DD) that is exactly the reports whose begin is in\n"
+	    "the range. Domains without records in the range are not\n"
+	    "listed.\n",
+	    summary_sql, summary_cols, nitems(summary_cols) },
+	{ "reports", "ingested aggregate reports, newest first",
+	    "The aggregate reports stored, newest first (by begin). A report\n"
+	    "is in the range when its begin is in [since, until); --domain\n"
+	    "selects its policy domain.\n",
+	    reports_sql, reports_cols, nitems(reports_cols) },
+	{ "ingest", "the ledger of processed inputs, newest first",
+	    "The ingest ledger: one row per input (or per report of an\n"
+	    "input) and what became of it, newest first. --since/--until\n"
+	    "filter on the time it was processed. --domain keeps the rows\n"
+	    "whose stored report has that policy domain: rejected inputs\n"
+	    "have no report and are then left out.\n",
+	    ingest_sql, ingest_cols, nitems(ingest_cols) },
+};
+const size_t query_ncmds = nitems(query_cmds);
+
+const struct query_cmd *
+query_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < query_ncmds; i++)
+		if (strcmp(query_cmds[i].name, name) == 0)
+			return &query_cmds[i];
+	return NULL;
+}
+
+void
+query_opts_init(struct query_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->limit = -1;
+	o->format = QUERY_TABLE;
+	o->width = QUERY_TABLE_WIDTH;
+}
+
+int64_t
+query_limit(const struct query_opts *o)
+{
+	if (o->limit >= 0)
+		return o->limit;
+	return o->format == QUERY_TABLE ? QUERY_TABLE_LIMIT : 0;
+}
+
+/* --- UTF-8 ------------------------------------------------------------- */
+
+/*
+ * Decode the code point at s (n bytes left, n > 0) into *cp. Returns
+ * its length, or 0 for a byte that does not start a valid sequence
+ * (overlong, surrogate, cut, above U+10FFFF).
+ */
+static size_t
+utf8_dec(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t		 len, i;
+	uint32_t	 c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/*
+ * Invisible or reordering characters a terminal would obey: C1
+ * controls, bidi overrides and isolates, zero-width characters.
+ */
+static int
+is_format_char(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0xad || c == 0x61c ||
+	    (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	    (c >= 0x2060 && c <= 0x206f) || c == 0xfeff ||
+	    (c >= 0xfff9 && c <= 0xfffb);
+}
+
+/* Columns a printable code point takes on a terminal: 0, 1 or 2. */
+static int
+cp_width(uint32_t c)
+{
+	static const struct {
+		uint32_t	 lo, hi;
+	} zero[] = {
+		{ 0x0300, 0x036f }, { 0x0483, 0x0489 }, { 0x0591, 0x05bd },
+		{ 0x0610, 0x061a }, { 0x064b, 0x065f }, { 0x1ab0, 0x1aff },
+		{ 0x1dc0, 0x1dff }, { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f },
+		{ 0xfe20, 0xfe2f },
+	}, wide[] = {
+		{ 0x1100, 0x115f }, { 0x2e80, 0x303e }, { 0x3041, 0x33ff },
+		{ 0x3400, 0x4dbf }, { 0x4e00, 0x9fff }, { 0xa000, 0xa4cf },
+		{ 0xac00, 0xd7a3 }, { 0xf900, 0xfaff }, { 0xfe30, 0xfe4f },
+		{ 0xff00, 0xff60 }, { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f },
+		{ 0x1f900, 0x1f9ff }, { 0x20000, 0x2fffd },
+		{ 0x30000, 0x3fffd },
+	};
+	size_t	 i;
+
+	if (c < 0x300)
+		return 1;
+	for (i = 0; i < nitems(zero); i++)
+		if (c >= zero[i].lo && c <= zero[i].hi)
+			return 0;
+	for (i = 0; i < nitems(wide); i++)
+		if (c >= wide[i].lo && c <= wide[i].hi)
+			return 2;
+	return 1;
+}
+
+/*
+ * Terminal columns of s, which holds only printable UTF-8 (what
+ * term_escape() writes).
+ */
+static size_t
+disp_width(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, n, w = 0;
+	uint32_t		 c;
+
+	while (i < len) {
+		if ((n = utf8_dec(p + i, len - i, &c)) == 0)
+			n = 1;
+		w += cp_width(c);
+		i += n;
+	}
+	return w;
+}
+
+/* --- parsing options --------------------------------------------------- */
+
+/* s for an error message: escaped, cut short. */
+static const char *
+shown(const char *s, char *out, size_t outlen)
+{
+	struct buf	 b;
+	size_t		 n;
+
+	buf_init(&b, 4096);
+	dm_escape(&b, s, 1);	/* when full, what fitted is enough */
+	n = b.len;
+	if (n > outlen - 1) {
+		n = outlen - 1;
+		while (n > 0 && ((unsigned char)b.data[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, buf_cstr(&b), n);
+	out[n] = '\0';
+	buf_clear(&b);
+	return out;
+}
+
+static int
+is_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* Read exactly n digits at *p. */
+static int
+get_num(const char **p, int n, int *v)
+{
+	int	 i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t		 era;
+	int		 yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (int)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+month_days(int y, int m)
+{
+	static const int	 days[] = { 31, 28, 31, 30, 31, 30, 31, 31,
+				    30, 31, 30, 31 };
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+#define TIME_FORMS	"YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z (or +HH:MM), " \
+			"Nd or Nh"
+#define USEC		INT64_C(1000000)
+#define MAX_REL_DAYS	100000u		/* some 270 years back */
+
+/* Nd or Nh: digits and the unit, nothing else. */
+static int
+parse_relative(const char *s, size_t len, int64_t now, int64_t *t,
+    struct dm_err *err)
+{
+	char		 num[32], tmp[64];
+	uint64_t	 v, max;
+	int64_t		 unit;
+
+	unit = s[len - 1] == 'd' ? 86400 : 3600;
+	max = s[len - 1] == 'd' ? MAX_REL_DAYS : MAX_REL_DAYS * 24;
+	if (len - 1 >= sizeof(num) ||
+	    (memcpy(num, s, len - 1), num[len - 1] = '\0',
+	    dm_parse_u64(num, max, &v) == -1))
+		return dm_err_set(err, DM_ECONFIG, "bad time \"%s\": over "
+		    "%u days back", shown(s, tmp, sizeof(tmp)), MAX_REL_DAYS);
+	*t = now - (int64_t)v * unit * USEC;
+	return 0;
+}
+
+int
+query_parse_time(const char *s, int64_t now, int64_t *t, struct dm_err *err)
+{
+	const char	*p = s;
+	char		 tmp[64];
+	int		 y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
+	int		 sign = 0, nfrac = 0;
+	int64_t		 usec = 0, v;
+	size_t		 len = strlen(s);
+
+	if (len == 0)
+		return dm_err_set(err, DM_ECONFIG, "empty time: use "
+		    TIME_FORMS);
+	if (len >= 2 && (s[len - 1] == 'd' || s[len - 1] == 'h') &&
+	    strspn(s, "0123456789") == len - 1)
+		return parse_relative(s, len, now, t, err);
+	if (get_num(&p, 4, &y) == -1 || *p++ != '-' ||
+	    get_num(&p, 2, &mo) == -1 || *p++ != '-' ||
+	    get_num(&p, 2, &d) == -1)
+		goto bad;
+	if (*p != '\0') {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			goto bad;
+		p++;
+		if (get_num(&p, 2, &h) == -1 || *p++ != ':' ||
+		    get_num(&p, 2, &mi) == -1)
+			goto bad;
+		if (*p == ':') {
+			p++;
+			if (get_num(&p, 2, &sec) == -1)
+				goto bad;
+			if (*p == '.' || *p == ',') {
+				for (p++; *p >= '0' && *p <= '9'; p++) {
+					/* microseconds; finer is cut */
+					if (++nfrac <= 6)
+						usec = usec * 10 + (*p - '0');
+				}
+				if (nfrac == 0)
+					goto bad;
+				for (; nfrac < 6; nfrac++)
+					usec *= 10;
+			}
+		}
+		if (*p == '\0')
+			return dm_err_set(err, DM_ECONFIG, "bad time \"%s\": "
+			    "no zone: add Z for UTC, or an offset like +02:00",
+			    shown(s, tmp, sizeof(tmp)));
+		if (*p == 'Z' || *p == 'z')
+			p++;
+		else if (*p == '+' || *p == '-') {
+			sign = *p++ == '-' ? -1 : 1;
+			if (get_num(&p, 2, &oh) == -1)
+				goto bad;
+			if (*p == ':') {
+				p++;
+				if (get_num(&p, 2, &om) == -1)
+					goto bad;
+			} else if (*p != '\0' && get_num(&p, 2, &om) == -1)
+				goto bad;
+		} else
+			goto bad;
+		if (*p != '\0')
+			goto bad;
+	}
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo))
+		return dm_err_set(err, DM_ECONFIG, "bad time \"%s\": no such "
+		    "date", shown(s, tmp, sizeof(tmp)));
+	if (h > 23 || mi > 59 || sec > 59 || oh > 23 || om > 59)
+		return dm_err_set(err, DM_ECONFIG, "bad time \"%s\": hour, "
+		    "minute, second or offset out of range",
+		    shown(s, tmp, sizeof(tmp)));
+	v = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	v -= sign * (oh * 3600 + om * 60);
+	*t = v * USEC + usec;
+	return 0;
+bad:
+	return dm_err_set(err, DM_ECONFIG, "bad time \"%s\": use "
+	    TIME_FORMS, shown(s, tmp, sizeof(tmp)));
+}
+
+int
+query_parse_limit(const char *s, int64_t *limit, struct dm_err *err)
+{
+	char		 tmp[64];
+	uint64_t	 v;
+
+	/* INT64_MAX - 1: the executor asks for one more row */
+	if (!is_digits(s) || dm_parse_u64(s, INT64_MAX - 1, &v) == -1)
+		return dm_err_set(err, DM_ECONFIG, "bad limit \"%s\": a "
+		    "number of rows, 0 for no limit",
+		    shown(s, tmp, sizeof(tmp)));
+	*limit = (int64_t)v;
+	return 0;
+}
+
+int
+query_parse_format(const char *s, enum query_format *f, struct dm_err *err)
+{
+	char	 tmp[64];
+
+	if (strcmp(s, "table") == 0)
+		*f = QUERY_TABLE;
+	else if (strcmp(s, "csv") == 0)
+		*f = QUERY_CSV;
+	else if (strcmp(s, "json") == 0)
+		*f = QUERY_JSON;
+	else
+		return dm_err_set(err, DM_ECONFIG, "bad format \"%s\": "
+		    "table, csv or json", shown(s, tmp, sizeof(tmp)));
+	return 0;
+}
+
+int
+query_parse_domain(const char *s, char *out, size_t outlen,
+    struct dm_err *err)
+{
+	char		 tmp[64];
+	size_t		 len = strlen(s), i;
+
+	if (len == 0 || len > DM_MAX_DOMAIN || len >= outlen)
+		return dm_err_set(err, DM_ECONFIG, "bad domain \"%s\": "
+		    "empty or over %d bytes", shown(s, tmp, sizeof(tmp)),
+		    DM_MAX_DOMAIN);
+	/* PostgreSQL would refuse invalid UTF-8: say so before connecting */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			break;
+	if (i < len || !is_utf8(s, len))
+		return dm_err_set(err, DM_ECONFIG, "bad domain \"%s\": "
+		    "control characters or invalid UTF-8",
+		    shown(s, tmp, sizeof(tmp)));
+	memcpy(out, s, len + 1);
+	/* as parse stores it: ASCII letters lowered */
+	dm_lower(out);
+	return 0;
+}
+
+/* --- the database ------------------------------------------------------ */
+
+/*
+ * libpq's message on one line, without control characters: the server
+ * text may quote what the user typed.
+ */
+static const char *
+pq_msg(const char *in, char *out, size_t outlen)
+{
+	size_t	 o = 0;
+	int	 space = 0;
+
+	for (; *in != '\0' && o + 1 < outlen; in++) {
+		if (*in == '\n' || *in == '\t' || *in == '\r' || *in == ' ') {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 2 < outlen)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = (unsigned char)*in < 0x20 || *in == 0x7f ?
+		    '?' : *in;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static const char no_schema[] =
+	"database has no dmarc schema: run 'dmarcd migrate'";
+
+/* Set err from a failed result; returns -1. */
+static int
+db_error(PGconn *conn, const PGresult *res, const char *what,
+    struct dm_err *err)
+{
+	const char	*state = NULL, *msg;
+	char		 tmp[400];
+
+	if (res != NULL)
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	/* undefined table, schema or function: not migrated (far enough) */
+	if (state != NULL && (strcmp(state, "42P01") == 0 ||
+	    strcmp(state, "3F000") == 0 || strcmp(state, "42883") == 0))
+		return dm_err_set(err, DM_ESTORE, "%s", no_schema);
+	msg = res != NULL ? PQresultErrorMessage(res) : "";
+	if (*msg == '\0')
+		msg = PQerrorMessage(conn);
+	return dm_err_set(err, DM_ESTORE, "%s: %s", what,
+	    pq_msg(msg, tmp, sizeof(tmp)));
+}
+
+int
+query_session(PGconn *conn, struct dm_err *err)
+{
+	PGresult	*res;
+	int		 rc = -1;
+
+	if (PQsetClientEncoding(conn, "UTF8") != 0)
+		return db_error(conn, NULL, "set client_encoding", err);
+	/*
+	 * UTC and ISO: the renderers read timestamptz text; read-only: a
+	 * query tool has no business writing, whatever role it runs as.
+	 */
+	res = PQexec(conn, "SET TIME ZONE 'UTC';"
+	    " SET datestyle TO 'ISO, YMD';"
+	    " SET default_transaction_read_only TO on");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_error(conn, res, "session setup", err);
+		goto out;
+	}
+	PQclear(res);
+	res = PQexec(conn, "SELECT to_regclass('dmarc.schema_version')"
+	    " IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		db_error(conn, res, "schema check", err);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		dm_err_set(err, DM_ESTORE, "%s", no_schema);
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * A conninfo that libpq can't parse is a usage error, not an outage.
+ * A word without '=' is a database name (libpq's dbname expansion).
+ */
+static int
+check_conninfo(const char *conninfo, struct dm_err *err)
+{
+	PQconninfoOption	*opts;
+	char			*msg = NULL, tmp[400];
+
+	if (strchr(conninfo, '=') == NULL &&
+	    strncmp(conninfo, "postgresql://", 13) != 0 &&
+	    strncmp(conninfo, "postgres://", 11) != 0)
+		return 0;
+	if ((opts = PQconninfoParse(conninfo, &msg)) != NULL) {
+		PQconninfoFree(opts);
+		return 0;
+	}
+	dm_err_set(err, DM_ECONFIG, "bad conninfo: %s", msg != NULL ?
+	    pq_msg(msg, tmp, sizeof(tmp)) : "out of memory");
+	PQfreemem(msg);
+	return -1;
+}
+
+PGconn *
+query_connect(const char *conninfo, struct dm_err *err)
+{
+	const char	*keys[4], *vals[4], *host, *port;
+	char		 tmp[400];
+	PGconn		*conn;
+	int		 n = 0;
+
+	if (conninfo == NULL)
+		conninfo = "";
+	if (check_conninfo(conninfo, err) == -1)
+		return NULL;
+
+	/*
+	 * Defaults first: the conninfo (expanded from dbname) overrides
+	 * them. Without a timeout an unreachable host hangs for minutes.
+	 */
+	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+		keys[n] = "connect_timeout";
+		vals[n++] = "10";
+	}
+	keys[n] = "fallback_application_name";
+	vals[n++] = "dmarcq";
+	keys[n] = "dbname";
+	vals[n++] = conninfo;
+	keys[n] = vals[n] = NULL;
+	if ((conn = PQconnectdbParams(keys, vals, 1)) == NULL) {
+		dm_err_set(err, DM_EINTERNAL, "libpq: out of memory");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		host = PQhost(conn);
+		port = PQport(conn);
+		dm_err_set(err, DM_ESTORE, "database unreachable (host %s, "
+		    "port %s): %s",
+		    host != NULL && *host != '\0' ? host : "default",
+		    port != NULL && *port != '\0' ? port : "default",
+		    pq_msg(PQerrorMessage(conn), tmp, sizeof(tmp)));
+		PQfinish(conn);
+		return NULL;
+	}
+	if (query_session(conn, err) == -1) {
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* --- rendering: cells -------------------------------------------------- */
+
+/*
+ * Recognise timestamptz text as a UTC session prints it,
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]+00". Other shapes (infinity, BC, a
+ * five-digit year, another zone) are shown as they are.
+ */
+static int
+is_pg_utc_time(const char *v)
+{
+	static const char	 shape[] = "dddd-dd-dd dd:dd:dd";
+	size_t			 i;
+
+	for (i = 0; shape[i] != '\0'; i++) {
+		if (shape[i] == 'd' ? v[i] < '0' || v[i] > '9' :
+		    v[i] != shape[i])
+			return 0;
+	}
+	v += i;
+	if (*v == '.')
+		for (v++; *v >= '0' && *v <= '9'; v++)
+			;
+	return strcmp(v, "+00") == 0;
+}
+
+/* An integer as PostgreSQL prints one: -?[0-9]+. */
+static int
+is_int(const char *v)
+{
+	if (*v == '-')
+		v++;
+	return is_digits(v);
+}
+
+/*
+ * Text for a terminal: printable UTF-8 stays, the rest becomes a
+ * visible escape (\n \r \t \\ \xNN, \uNNNN for C1 and format
+ * characters), so report data can't move the cursor or recolour.
+ */
+static int
+term_escape(struct buf *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), i = 0, n;
+	uint32_t		 c;
+	int			 rc = 0;
+
+	while (i < len && rc == 0) {
+		if ((n = utf8_dec(p + i, len - i, &c)) == 0) {
+			rc = buf_printf(b, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		if (c == '\n')
+			rc = buf_adds(b, "\\n");
+		else if (c == '\r')
+			rc = buf_adds(b, "\\r");
+		else if (c == '\t')
+			rc = buf_adds(b, "\\t");
+		else if (c == '\\')
+			rc = buf_adds(b, "\\\\");
+		else if (c < 0x20 || c == 0x7f)
+			rc = buf_printf(b, "\\x%02x", (unsigned)c);
+		else if (is_format_char(c))
+			rc = buf_printf(b, "\\u%04x", (unsigned)c);
+		else
+			rc = buf_add(b, p + i, n);
+		i += n;
+	}
+	return rc;
+}
+
+/* 1234567 as 1,234,567. */
+static int
+add_thousands(struct buf *b, const char *v)
+{
+	size_t	 n, i;
+
+	if (*v == '-') {
+		if (buf_addc(b, '-') == -1)
+			return -1;
+		v++;
+	}
+	n = strlen(v);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0 && buf_addc(b, ',') == -1)
+			return -1;
+		if (buf_addc(b, v[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A cell as a table shows it, before fitting it to its column. */
+static int
+table_cell(struct buf *b, const struct query_col *col, const PGresult *res,
+    int row, int f)
+{
+	const char	*v;
+
+	buf_reset(b);
+	if (PQgetisnull(res, row, f))
+		return 0;
+	v = PQgetvalue(res, row, f);
+	if (col->type == QUERY_COUNT && is_int(v))
+		return add_thousands(b, v);
+	if (col->type == QUERY_TIME && is_pg_utc_time(v)) {
+		/* YYYY-MM-DD HH:MM */
+		return buf_add(b, v, 16);
+	}
+	return term_escape(b, v);
+}
+
+/* ISO 8601 in UTC, YYYY-MM-DDTHH:MM:SSZ, from a UTC timestamptz text. */
+static int
+iso_time(struct buf *b, const char *v)
+{
+	if (buf_add(b, v, 10) == -1 || buf_addc(b, 'T') == -1 ||
+	    buf_add(b, v + 11, 8) == -1)
+		return -1;
+	return buf_addc(b, 'Z');
+}
+
+/* --- rendering: CSV ---------------------------------------------------- */
+
+/*
+ * One CSV field (RFC 4180). Text whose first character makes a
+ * spreadsheet evaluate it (= + - @, tab, CR) gets a leading ' so that
+ * it stays text; invalid UTF-8 becomes U+FFFD.
+ */
+static int
+csv_field(struct buf *b, const char *v, int neutralise)
+{
+	const unsigned char	*p = (const unsigned char *)v;
+	size_t			 len = strlen(v), i = 0, n;
+	uint32_t		 c;
+	int			 rc = 0;
+
+	if (len > 0 && strcspn(v, ",\"\r\n") < len)
+		rc = buf_addc(b, '"');
+	if (rc == 0 && neutralise && strchr("=+-@\t\r", v[0]) != NULL &&
+	    v[0] != '\0')
+		rc = buf_addc(b, '\'');
+	while (i < len && rc == 0) {
+		if ((n = utf8_dec(p + i, len - i, &c)) == 0) {
+			rc = buf_adds(b, "\xef\xbf\xbd");
+			i++;
+			continue;
+		}
+		if (c == '"')
+			rc = buf_adds(b, "\"\"");
+		else
+			rc = buf_add(b, p + i, n);
+		i += n;
+	}
+	if (rc == 0 && len > 0 && strcspn(v, ",\"\r\n") < len)
+		rc = buf_addc(b, '"');
+	return rc;
+}
+
+static int
+csv_head(const struct query_cmd *cmd, struct buf *b)
+{
+	int	 f;
+
+	for (f = 0; f < cmd->ncols; f++) {
+		if (f > 0 && buf_addc(b, ',') == -1)
+			return -1;
+		if (csv_field(b, cmd->cols[f].name, 0) == -1)
+			return -1;
+	}
+	return buf_adds(b, "\r\n");
+}
+
+static int
+csv_row(const struct query_cmd *cmd, const PGresult *res, int row,
+    struct buf *b)
+{
+	const struct query_col	*col;
+	const char		*v;
+	int			 f, rc;
+
+	for (f = 0; f < cmd->ncols; f++) {
+		col = &cmd->cols[f];
+		if (f > 0 && buf_addc(b, ',') == -1)
+			return -1;
+		if (PQgetisnull(res, row, f))
+			continue;
+		v = PQgetvalue(res, row, f);
+		if (col->type == QUERY_COUNT && is_int(v))
+			rc = buf_adds(b, v);
+		else if (col->type == QUERY_TIME && is_pg_utc_time(v))
+			rc = iso_time(b, v);
+		else
+			rc = csv_field(b, v, 1);
+		if (rc == -1)
+			return -1;
+	}
+	return buf_adds(b, "\r\n");
+}
+
+/* --- rendering: JSON --------------------------------------------------- */
+
+/*
+ * A JSON string (RFC 8259): control characters as \u00XX, U+2028 and
+ * U+2029 escaped too (JavaScript), invalid UTF-8 as \ufffd.
+ */
+static int
+json_string(struct buf *b, const char *v)
+{
+	const unsigned char	*p = (const unsigned char *)v;
+	size_t			 len = strlen(v), i = 0, n;
+	uint32_t		 c;
+	int			 rc;
+
+	rc = buf_addc(b, '"');
+	while (i < len && rc == 0) {
+		if ((n = utf8_dec(p + i, len - i, &c)) == 0) {
+			rc = buf_adds(b, "\\ufffd");
+			i++;
+			continue;
+		}
+		if (c == '"')
+			rc = buf_adds(b, "\\\"");
+		else if (c == '\\')
+			rc = buf_adds(b, "\\\\");
+		else if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029)
+			rc = buf_printf(b, "\\u%04x", (unsigned)c);
+		else
+			rc = buf_add(b, p + i, n);
+		i += n;
+	}
+	if (rc == 0)
+		rc = buf_addc(b, '"');
+	return rc;
+}
+
+/* An integer JSON allows as a number: no leading zeros. */
+static int
+is_json_int(const char *v)
+{
+	if (*v == '-')
+		v++;
+	return is_digits(v) && (v[0] != '0' || v[1] == '\0');
+}
+
+static int
+json_row(const struct query_cmd *cmd, const PGresult *res, int row,
+    int first, struct buf *b)
+{
+	const struct query_col	*col;
+	const char		*v;
+	int			 f, rc;
+
+	if (buf_adds(b, first ? "\n  {" : ",\n  {") == -1)
+		return -1;
+	for (f = 0; f < cmd->ncols; f++) {
+		col = &cmd->cols[f];
+		if (f > 0 && buf_adds(b, ", ") == -1)
+			return -1;
+		if (json_string(b, col->name) == -1 || buf_adds(b, ": ") == -1)
+			return -1;
+		v = PQgetvalue(res, row, f);
+		if (PQgetisnull(res, row, f))
+			rc = buf_adds(b, "null");
+		else if (col->type == QUERY_COUNT && is_json_int(v))
+			rc = buf_adds(b, v);
+		else if (col->type == QUERY_TIME && is_pg_utc_time(v)) {
+			rc = buf_addc(b, '"');
+			if (rc == 0)
+				rc = iso_time(b, v);
+			if (rc == 0)
+				rc = buf_addc(b, '"');
+		} else
+			rc = json_string(b, v);
+		if (rc == -1)
+			return -1;
+	}
+	return buf_addc(b, '}');
+}
+
+/* --- rendering: table -------------------------------------------------- */
+
+struct tcol {
+	size_t	 w;	/* width given */
+	size_t	 min;	/* narrowest it may get */
+	int	 right;	/* numbers align right */
+	int	 cut;	/* may be cut to fit */
+};
+
+/*
+ * Spaces before column f: one before a number, which is right-aligned
+ * and so rarely touches its left neighbour; two between text columns.
+ */
+static size_t
+gap(const struct tcol *tc, int f)
+{
+	return tc[f].right ? 1 : 2;
+}
+
+/*
+ * Append cell s (display text) fitted to width w: cut with "…" when
+ * wider, padded with spaces (left or right) when narrower.
+ */
+static int
+add_fitted(struct buf *line, const char *s, size_t len, size_t w, int right)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 sw, i = 0, n, used = 0;
+	uint32_t		 c;
+	int			 cw;
+
+	sw = disp_width(s, len);
+	if (sw <= w) {
+		if (!right && buf_add(line, s, len) == -1)
+			return -1;
+		for (; sw < w; sw++)
+			if (buf_addc(line, ' ') == -1)
+				return -1;
+		return right ? buf_add(line, s, len) : 0;
+	}
+	/* cut: keep what fits in w - 1 columns, then the ellipsis */
+	while (i < len) {
+		if ((n = utf8_dec(p + i, len - i, &c)) == 0)
+			n = 1;
+		cw = cp_width(c);
+		if (used + (size_t)cw > w - 1)
+			break;
+		if (buf_add(line, p + i, n) == -1)
+			return -1;
+		used += (size_t)cw;
+		i += n;
+	}
+	/* a combining mark after the cut point belongs to the last kept */
+	if (buf_adds(line, "\xe2\x80\xa6") == -1)
+		return -1;
+	for (used++; used < w; used++)
+		if (buf_addc(line, ' ') == -1)
+			return -1;
+	return 0;
+}
+
+/* Write line without trailing blanks, and a newline. */
+static int
+put_line(struct buf *line, FILE *out)
+{
+	while (line->len > 0 && line->data[line->len - 1] == ' ')
+		line->len--;
+	if (fwrite(line->data, 1, line->len, out) != line->len ||
+	    fputc('\n', out) == EOF)
+		return -1;
+	buf_reset(line);
+	return 0;
+}
+
+/* Shrink the widest column that may be cut until the table fits. */
+static void
+table_fit(struct tcol *tc, int ncols, size_t width)
+{
+	size_t	 total = 0;
+	int	 f, widest;
+
+	for (f = 0; f < ncols; f++)
+		total += tc[f].w + (f > 0 ? gap(tc, f) : 0);
+	while (total > width) {
+		widest = -1;
+		for (f = 0; f < ncols; f++)
+			if (tc[f].cut && tc[f].w > tc[f].min &&
+			    (widest == -1 || tc[f].w > tc[widest].w))
+				widest = f;
+		if (widest == -1)
+			break;	/* as narrow as it gets, still too wide */
+		tc[widest].w--;
+		total--;
+	}
+}
+
+static int
+render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
+    int more, const struct query_opts *o, FILE *out, struct dm_err *err)
+{
+	const struct query_col	*col;
+	struct tcol		*tc;
+	struct buf		 cell, line;
+	const char		*head;
+	size_t			 w, width;
+	int			 f, r, rc = -1;
+
+	tc = xcalloc((size_t)cmd->ncols, sizeof(*tc));
+	buf_init(&cell, CELL_MAX);
+	buf_init(&line, (size_t)-1);
+	width = o->width > 0 ? (size_t)o->width : QUERY_TABLE_WIDTH;
+	for (f = 0; f < cmd->ncols; f++) {
+		col = &cmd->cols[f];
+		head = col->head != NULL ? col->head : col->name;
+		tc[f].w = disp_width(head, strlen(head));
+		tc[f].right = col->type == QUERY_COUNT;
+		tc[f].cut = col->type == QUERY_TEXT || col->type == QUERY_INET;
+		for (r = 0; r < nrows; r++) {
+			/* a cell over CELL_MAX is shown cut anyway */
+			table_cell(&cell, col, res, r, f);
+			w = disp_width(cell.data != NULL ? cell.data : "",
+			    cell.len);
+			if (w > tc[f].w)
+				tc[f].w = w > width ? width : w;
+		}
+		tc[f].min = col->tmin > 0 ? (size_t)col->tmin : TEXT_TMIN;
+		if (tc[f].min > tc[f].w)
+			tc[f].min = tc[f].w;
+	}
+	table_fit(tc, cmd->ncols, width);
+
+	for (f = 0; f < cmd->ncols; f++) {
+		col = &cmd->cols[f];
+		head = col->head != NULL ? col->head : col->name;
+		if ((f > 0 && buf_add(&line, "  ", gap(tc, f)) == -1) ||
+		    add_fitted(&line, head, strlen(head), tc[f].w,
+		    tc[f].right) == -1)
+			goto nomem;
+	}
+	if (put_line(&line, out) == -1)
+		goto werr;
+	for (f = 0; f < cmd->ncols; f++) {
+		if (f > 0 && buf_add(&line, "  ", gap(tc, f)) == -1)
+			goto nomem;
+		for (w = 0; w < tc[f].w; w++)
+			if (buf_addc(&line, '-') == -1)
+				goto nomem;
+	}
+	if (put_line(&line, out) == -1)
+		goto werr;
+	for (r = 0; r < nrows; r++) {
+		for (f = 0; f < cmd->ncols; f++) {
+			table_cell(&cell, &cmd->cols[f], res, r, f);
+			if ((f > 0 && buf_add(&line, "  ", gap(tc, f)) == -1) ||
+			    add_fitted(&line, buf_cstr(&cell), cell.len,
+			    tc[f].w, tc[f].right) == -1)
+				goto nomem;
+		}
+		if (put_line(&line, out) == -1)
+			goto werr;
+	}
+	if (nrows == 0 && fputs("(no rows)\n", out) == EOF)
+		goto werr;
+	if (more && fputs("(more rows not shown: --limit N for more, "
+	    "--limit 0 for all)\n", out) == EOF)
+		goto werr;
+	rc = 0;
+	goto out;
+nomem:
+	dm_err_set(err, DM_EINTERNAL, "table: out of memory");
+	goto out;
+werr:
+	dm_err_set(err, DM_EINTERNAL, "output: %s", strerror(errno));
+out:
+	buf_clear(&cell);
+	buf_clear(&line);
+	free(tc);
+	return rc;
+}
+
+/* --- rendering: streams ------------------------------------------------ */
+
+/*
+ * CSV and JSON go out row by row, so a big result never sits in
+ * memory: head, each row, tail.
+ */
+struct stream {
+	const struct query_cmd	*cmd;
+	enum query_format	 format;
+	FILE			*out;
+	struct buf		 b;
+	int64_t			 rows;
+	int			 started;	/* the head is out */
+};
+
+static int
+flush_buf(struct stream *st, struct dm_err *err)
+{
+	if (st->b.len > 0 &&
+	    fwrite(st->b.data, 1, st->b.len, st->out) != st->b.len)
+		return dm_err_set(err, DM_EINTERNAL, "output: %s",
+		    strerror(errno));
+	buf_reset(&st->b);
+	return 0;
+}
+
+static int
+stream_head(struct stream *st, struct dm_err *err)
+{
+	int	 rc;
+
+	rc = st->format == QUERY_CSV ? csv_head(st->cmd, &st->b) :
+	    buf_addc(&st->b, '[');
+	if (rc == -1)
+		return dm_err_set(err, DM_EINTERNAL, "out of memory");
+	return flush_buf(st, err);
+}
+
+static int
+stream_row(struct stream *st, const PGresult *res, int row,
+    struct dm_err *err)
+{
+	int	 rc;
+
+	rc = st->format == QUERY_CSV ? csv_row(st->cmd, res, row, &st->b) :
+	    json_row(st->cmd, res, row, st->rows == 0, &st->b);
+	if (rc == -1)
+		return dm_err_set(err, DM_EINTERNAL, "out of memory");
+	st->rows++;
+	return flush_buf(st, err);
+}
+
+static int
+stream_tail(struct stream *st, struct dm_err *err)
+{
+	if (st->format == QUERY_JSON &&
+	    buf_adds(&st->b, st->rows == 0 ? "]\n" : "\n]\n") == -1)
+		return dm_err_set(err, DM_EINTERNAL, "out of memory");
+	return flush_buf(st, err);
+}
+
+static void
+stream_init(struct stream *st, const struct query_cmd *cmd,
+    enum query_format format, FILE *out)
+{
+	st->cmd = cmd;
+	st->format = format;
+	st->out = out;
+	/* one row; cells are bounded by what PostgreSQL hands out */
+	buf_init(&st->b, (size_t)-1);
+	st->rows = 0;
+	st->started = 0;
+}
+
+static int
+check_shape(const struct query_cmd *cmd, const PGresult *res,
+    struct dm_err *err)
+{
+	if (PQnfields(res) != cmd->ncols)
+		return dm_err_set(err, DM_EINTERNAL, "%s: %d columns, "
+		    "expected %d", cmd->name, PQnfields(res), cmd->ncols);
+	return 0;
+}
+
+int
+query_render(const struct query_cmd *cmd, const PGresult *res, int nrows,
+    int more, const struct query_opts *o, FILE *out, struct dm_err *err)
+{
+	struct stream	 st;
+	int		 r, rc = -1;
+
+	if (check_shape(cmd, res, err) == -1)
+		return -1;
+	if (nrows > PQntuples(res))
+		nrows = PQntuples(res);
+	if (o->format == QUERY_TABLE)
+		rc = render_table(cmd, res, nrows, more, o, out, err);
+	else {
+		stream_init(&st, cmd, o->format, out);
+		if (stream_head(&st, err) == -1)
+			goto out;
+		for (r = 0; r < nrows; r++)
+			if (stream_row(&st, res, r, err) == -1)
+				goto out;
+		rc = stream_tail(&st, err);
+out:
+		buf_clear(&st.b);
+	}
+	if (rc == 0 && fflush(out) == EOF)
+		rc = dm_err_set(err, DM_EINTERNAL, "output: %s",
+		    strerror(errno));
+	return rc;
+}
+
+/* --- the executor ------------------------------------------------------ */
+
+/* A timestamptz parameter: ISO 8601 in UTC with microseconds. */
+static void
+param_time(int64_t t, char out[96])
+{
+	struct tm	 tm;
+	time_t		 secs;
+	int64_t		 us;
+
+	secs = (time_t)(t / USEC);
+	us = t % USEC;
+	if (us < 0) {
+		us += USEC;
+		secs--;
+	}
+	if (gmtime_r(&secs, &tm) == NULL) {
+		/* out of gmtime's range: PostgreSQL's range ends sooner */
+		snprintf(out, 96, "infinity");
+		return;
+	}
+	snprintf(out, 96, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)us);
+}
+
+/*
+ * One result of a single-row result set: a row, or the empty one that
+ * ends it. The head waits for the first: an error writes nothing.
+ */
+static int
+stream_result(struct stream *st, PGconn *conn, const PGresult *res,
+    struct dm_err *err)
+{
+	ExecStatusType	 status = PQresultStatus(res);
+
+	if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK)
+		return db_error(conn, res, st->cmd->name, err);
+	if (check_shape(st->cmd, res, err) == -1)
+		return -1;
+	if (!st->started) {
+		if (stream_head(st, err) == -1)
+			return -1;
+		st->started = 1;
+	}
+	if (status == PGRES_TUPLES_OK)
+		return stream_tail(st, err);
+	return stream_row(st, res, 0, err);
+}
+
+/* Drain what is left of a single-row result set. */
+static void
+drain(PGconn *conn)
+{
+	PGresult	*res;
+
+	while ((res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+}
+
+int
+query_run(PGconn *conn, const struct query_cmd *cmd,
+    const struct query_opts *o, FILE *out, struct dm_err *err)
+{
+	static const Oid	 types[4] = { OID_TEXT, OID_TIMESTAMPTZ,
+				    OID_TIMESTAMPTZ, OID_INT8 };
+	const char		*params[4] = { NULL, NULL, NULL, NULL };
+	char			 domain[DM_MAX_DOMAIN + 1], since[96];
+	char			 until[96], limit[24];
+	struct stream		 st;
+	PGresult		*res;
+	int64_t			 lim = query_limit(o);
+	int			 n, more = 0, rc = -1, failed = 0;
+
+	if (o->domain != NULL) {
+		if (query_parse_domain(o->domain, domain, sizeof(domain),
+		    err) == -1)
+			return -1;
+		params[0] = domain;
+	}
+	if (o->has_since) {
+		param_time(o->since, since);
+		params[1] = since;
+	}
+	if (o->has_until) {
+		param_time(o->until, until);
+		params[2] = until;
+	}
+	if (lim > 0) {
+		/* a table asks for one more: it says when there are more */
+		snprintf(limit, sizeof(limit), "%lld", (long long)lim +
+		    (o->format == QUERY_TABLE));
+		params[3] = limit;
+	}
+
+	if (o->format == QUERY_TABLE) {
+		res = PQexecParams(conn, cmd->sql, 4, types, params, NULL,
+		    NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_error(conn, res, cmd->name, err);
+			PQclear(res);
+			return -1;
+		}
+		n = PQntuples(res);
+		if (lim > 0 && n > lim) {
+			n = (int)lim;
+			more = 1;
+		}
+		rc = query_render(cmd, res, n, more, o, out, err);
+		PQclear(res);
+		return rc;
+	}
+
+	if (!PQsendQueryParams(conn, cmd->sql, 4, types, params, NULL, NULL,
+	    0))
+		return db_error(conn, NULL, cmd->name, err);
+	if (!PQsetSingleRowMode(conn)) {
+		drain(conn);
+		return dm_err_set(err, DM_EINTERNAL, "%s: no single-row mode",
+		    cmd->name);
+	}
+	stream_init(&st, cmd, o->format, out);
+	while ((res = PQgetResult(conn)) != NULL) {
+		/* after an error, read on to the end of the result set */
+		if (!failed && stream_result(&st, conn, res, err) == -1)
+			failed = 1;
+		PQclear(res);
+	}
+	buf_clear(&st.b);
+	if (!failed && fflush(out) == EOF) {
+		dm_err_set(err, DM_EINTERNAL, "output: %s", strerror(errno));
+		failed = 1;
+	}
+	return failed ? -1 : 0;
+}
+
+/* --- help -------------------------------------------------------------- */
+
+void
+query_help(const struct query_cmd *cmd, FILE *out)
+{
+	const struct query_col	*col;
+	const char		*type;
+	int			 f;
+
+	fprintf(out, "usage: dmarcq [-c FILE] [--db CONNINFO] "
+	    "[--format table|csv|json] %s\n"
+	    "       [--domain D] [--since T] [--until T] [--limit N]\n\n",
+	    cmd->name);
+	fprintf(out, "%s: %s.\n\n%s\n", cmd->name, cmd->brief, cmd->help);
+	fprintf(out, "Columns (CSV header and JSON key; table header when "
+	    "shorter):\n");
+	for (f = 0; f < cmd->ncols; f++) {
+		col = &cmd->cols[f];
+		switch (col->type) {
+		case QUERY_COUNT:
+			type = "count";
+			break;
+		case QUERY_TIME:
+			type = "time";
+			break;
+		case QUERY_INET:
+			type = "address";
+			break;
+		default:
+			type = "text";
+			break;
+		}
+		fprintf(out, "  %-13s %-6s %s\n", col->name, type, col->help);
+		if (col->head != NULL)
+			fprintf(out, "  %-13s %-6s (table header: %s)\n", "",
+			    "", col->head);
+	}
+	fprintf(out, "\nTimes are UTC: YYYY-MM-DD HH:MM in tables, "
+	    "YYYY-MM-DDTHH:MM:SSZ in CSV\nand JSON. Counts are JSON numbers. "
+	    "Empty values are null in JSON, empty in\ntables and CSV. "
+	    "See dmarcq --help for T, the database, the formats and the\n"
+	    "exit codes.\n");
+}

@@ -1,0 +1,68 @@
+-- fixture.sql: hand-made aggregate reports, records and ingest ledger
+-- rows for check_query, loaded into a fresh database after the schema.
+-- Known figures: example.com has 2 reports and 1,234,582 messages
+-- (1,000,010 pass DMARC, 234,567 rejected, 5 quarantined); example.org
+-- has 2 reports, one of them without records, and 7 messages. Records
+-- span two months, so two partitions of dmarc.record exist. Text cells
+-- carry what report senders can put there: a terminal escape, quotes,
+-- commas, formula prefixes, control characters, non-ASCII text.
+
+SELECT dmarc.ensure_record_partition('2024-02-01T00:00:00Z');
+SELECT dmarc.ensure_record_partition('2024-03-01T00:00:00Z');
+
+INSERT INTO dmarc.report (org_name, email, report_id, begin_time,
+    end_time, domain, p, records, messages) VALUES
+('google.com', 'noreply-dmarc-support@google.com', '1111',
+    '2024-02-27T00:00:00Z', '2024-02-27T23:59:59Z', 'example.com', 'none',
+    2, 1234567),
+('Yahoo! Inc.', 'dmarc@yahoo.com', 'r2',
+    '2024-03-02T00:00:00Z', '2024-03-02T23:59:59Z', 'example.com', 'reject',
+    2, 15),
+(E'Ev\x1b[31mil, "Corp"', 'x@evil.example', '=HYPERLINK("http://evil/")',
+    '2024-03-03T00:00:00Z', '2024-03-04T00:00:00Z', 'example.org', 'none',
+    1, 7),
+(E'\u00dcn\u00efc\u00f8d\u00e9 \u65e5\u672c\u2028', 'u@example.net',
+    E'-tab\there\x01', '2024-03-04T06:00:00Z', '2024-03-05T06:00:00Z',
+    'example.org', 'none', 0, 0);
+
+INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
+    count, disposition, dkim, spf, header_from)
+SELECT id, 1, begin_time, domain, '192.0.2.1'::inet, 1000000, 'none', 'pass',
+    'pass', domain FROM dmarc.report WHERE report_id = '1111'
+UNION ALL
+SELECT id, 2, begin_time, domain, '198.51.100.7'::inet, 234567, 'reject', 'fail',
+    'fail', domain FROM dmarc.report WHERE report_id = '1111'
+UNION ALL
+SELECT id, 1, begin_time, domain, '2001:db8::1'::inet, 10, 'none', 'fail',
+    'pass', domain FROM dmarc.report WHERE report_id = 'r2'
+UNION ALL
+SELECT id, 2, begin_time, domain, '192.0.2.9'::inet, 5, 'quarantine', 'fail',
+    'fail', domain FROM dmarc.report WHERE report_id = 'r2'
+UNION ALL
+SELECT id, 1, begin_time, domain, '203.0.113.5'::inet, 7, 'none', 'pass',
+    'fail', domain FROM dmarc.report WHERE domain = 'example.org'
+    AND records = 1;
+
+INSERT INTO dmarc.ingest (time, source, input, mailbox, uidvalidity, uid,
+    message_id, sha256, outcome, reason, org_name, report_id, rep_id)
+VALUES
+('2024-02-28T01:00:00Z', 'file', '/var/spool/dmarc/google.xml.gz',
+    NULL, NULL, NULL, NULL,
+    '6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b',
+    'stored', NULL, 'google.com', '1111',
+    (SELECT id FROM dmarc.report WHERE report_id = '1111')),
+('2024-03-02T10:00:00.123456Z', 'imap:billing', 'INBOX;UIDVALIDITY=7;UID=42',
+    'INBOX', 7, 42, '<r2@yahoo.com>',
+    'd4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35',
+    'stored', NULL, 'Yahoo! Inc.', 'r2',
+    (SELECT id FROM dmarc.report WHERE report_id = 'r2')),
+('2024-03-03T12:30:00Z', 'imap:billing', 'INBOX;UIDVALIDITY=7;UID=43',
+    'INBOX', 7, 43, '<copy@google.com>',
+    '6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b',
+    'duplicate', NULL, 'google.com', '1111',
+    (SELECT id FROM dmarc.report WHERE report_id = '1111')),
+('2024-03-04T08:15:00Z', 'file', '/tmp/in/bad.xml', NULL, NULL, NULL, NULL,
+    '4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce',
+    'rejected',
+    E'=cmd|'' /C calc''!A0, xml: line 3: "count" is not a number\nsecond line',
+    NULL, NULL, NULL);
