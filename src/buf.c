@@ -102,8 +102,9 @@ buf_printf(struct buf *b, const char *fmt, ...)
 const char *
 buf_cstr(struct buf *b)
 {
-	if (b->data == NULL && grow(b, 0) == -1)
+	if (grow(b, 0) == -1)
 		return "";
+	b->data[b->len] = '\0';	/* also after buf_reset() */
 	return b->data;
 }
 

@@ -1,6 +1,7 @@
 /*
  * check_util.c: buf, util, log_kv and report_enum_canon.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "test.h"
