@@ -325,16 +325,17 @@ cut_scan(struct cut *t, const unsigned char *p, size_t n)
 			}
 			break;
 		case C_BANG_DASH:
-			t->state = C_COMMENT;	/* "<!-x" is libxml2's to refuse */
+			/* "<!-x" is libxml2's to refuse */
+			t->state = C_COMMENT;
 			break;
 		case C_COMMENT:
 		case C_CDATA:
 		case C_PI:
-			if (ch == '>' && ((t->state == C_PI && t->prev == '?') ||
-			    (t->state == C_COMMENT && t->prev == '-' &&
-			    t->prev2 == '-') ||
-			    (t->state == C_CDATA && t->prev == ']' &&
-			    t->prev2 == ']')))
+			/* ends with "?>", "-->", "]]>" */
+			if (ch == '>' && (t->state == C_PI ? t->prev == '?' :
+			    t->state == C_COMMENT ?
+			    t->prev == '-' && t->prev2 == '-' :
+			    t->prev == ']' && t->prev2 == ']'))
 				t->state = C_TEXT;
 			t->prev2 = t->prev;
 			t->prev = ch;
@@ -396,7 +397,7 @@ struct parse_ctx {
 	int			 begun;		/* sink's begin() called */
 	int			 dup;		/* ... and it said duplicate */
 	uint64_t		 nrecords;	/* <record>s opened */
-	uint64_t		 handed;	/* records complete, not skipped */
+	uint64_t		 handed;	/* complete, not skipped */
 	uint64_t		 messages;
 };
 

@@ -65,7 +65,7 @@ memrd_init(struct memrd *m, const char *p, size_t len)
 
 struct tsink {
 	int		 begin_rc;	/* what begin() returns */
-	uint64_t	 fail_record;	/* record() fails on this one (1-based) */
+	uint64_t	 fail_record;	/* record() fails on this (from 1) */
 	int		 fail_end;
 	int		 nbegin, nend, nabort;
 	uint64_t	 nrecord;
