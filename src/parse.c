@@ -1,4 +1,1058 @@
 /*
- * parse.c: not yet written.
+ * parse.c: one DMARC aggregate report, streamed through libxml2's
+ * xmlTextReader, records handed to a sink one at a time.
+ *
+ * Everything in the document is hostile: no DTD (DOCTYPE and entity
+ * references abort the parse, the external entity loader refuses
+ * everything), element depth, text lengths, repetitions and records
+ * are bounded, and memory does not grow with the number of records:
+ * report strings live in one arena, a record's strings in another that
+ * is reset for each record.
+ *
+ * Elements are matched by local name whatever their namespace (none,
+ * RFC 9990's urn:ietf:params:xml:ns:dmarc-2.0, dmarc.org's 0.1/0.2),
+ * children in any order; unknown elements and their text are skipped.
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlreader.h>
+
+#include "bounds.h"
 #include "parse.h"
+#include "report.h"
+#include "util.h"
+
+#define MIN_TIME	946684800	/* 2000-01-01T00:00:00Z */
+#define MAX_TIME	4102444800	/* 2100-01-01T00:00:00Z */
+
+/*
+ * Element ids, by position in the report. Report-level ids come
+ * before E_RECORD, record-level ones after it: the "seen" bits of a
+ * record are cleared as one range when the next record opens.
+ */
+enum eid {
+	E_SKIP,			/* unknown: skipped with its subtree */
+	E_DOC,			/* above the root */
+	E_FEEDBACK,
+	E_VERSION,
+	E_METADATA,
+	E_ORG_NAME,
+	E_EMAIL,
+	E_EXTRA,
+	E_REPORT_ID,
+	E_DATE_RANGE,
+	E_BEGIN,
+	E_END,
+	E_ERROR,
+	E_GENERATOR,
+	E_POLICY,
+	E_DOMAIN,
+	E_DISCOVERY,
+	E_ADKIM,
+	E_ASPF,
+	E_P,
+	E_SP,
+	E_NP,
+	E_PCT,
+	E_FO,
+	E_TESTING,
+	E_RECORD,
+	E_ROW,
+	E_SOURCE_IP,
+	E_COUNT,
+	E_POLEVAL,
+	E_DISPOSITION,
+	E_PE_DKIM,
+	E_PE_SPF,
+	E_REASON,
+	E_R_TYPE,
+	E_R_COMMENT,
+	E_IDENTIFIERS,
+	E_ENV_TO,
+	E_ENV_FROM,
+	E_HEADER_FROM,
+	E_AUTH,
+	E_DKIM,
+	E_DKIM_DOMAIN,
+	E_DKIM_SELECTOR,
+	E_DKIM_RESULT,
+	E_DKIM_HUMAN,
+	E_SPF,
+	E_SPF_DOMAIN,
+	E_SPF_SCOPE,
+	E_SPF_RESULT,
+	E_SPF_HUMAN,
+	E_MAX
+};
+
+#define BIT(id)		((uint64_t)1 << (id))
+/* Bits [lo, hi] */
+#define RANGE(lo, hi)	((BIT(hi) - BIT(lo)) | BIT(hi))
+
+/* May appear many times in their parent; any other known one once. */
+#define REPEATABLE	(BIT(E_ERROR) | BIT(E_RECORD) | BIT(E_REASON) | \
+			 BIT(E_DKIM) | BIT(E_SPF))
+
+_Static_assert(E_MAX <= 64, "element ids must fit the seen bits");
+
+enum ekind {
+	K_NODE,			/* a container */
+	K_STR,			/* text, kept as sent (trimmed) */
+	K_ENUM,			/* text, lower-cased and mapped */
+	K_NUM,			/* text, a number */
+};
+
+struct elem {
+	enum eid	 parent;
+	const char	*name;
+	enum eid	 id;
+	enum ekind	 kind;
+	size_t		 cap;	/* text bytes, for leaves */
+	int		 set;	/* enum report_enum_kind for K_ENUM */
+};
+
+#define NODE(par, name, id)	{ par, name, id, K_NODE, 0, 0 }
+#define STR(par, name, id, cap)	{ par, name, id, K_STR, cap, 0 }
+#define NUM(par, name, id)	{ par, name, id, K_NUM, DM_MAX_FIELD, 0 }
+#define ENUM(par, name, id, set) \
+				{ par, name, id, K_ENUM, DM_MAX_FIELD, set }
+
+/* Both schemas (RFC 7489 appendix C, RFC 9990 appendix A), whole. */
+static const struct elem elems[] = {
+	NODE(E_DOC, "feedback", E_FEEDBACK),
+	STR(E_FEEDBACK, "version", E_VERSION, DM_MAX_FIELD),
+	NODE(E_FEEDBACK, "report_metadata", E_METADATA),
+	NODE(E_FEEDBACK, "policy_published", E_POLICY),
+	NODE(E_FEEDBACK, "record", E_RECORD),
+
+	STR(E_METADATA, "org_name", E_ORG_NAME, DM_MAX_FIELD),
+	STR(E_METADATA, "email", E_EMAIL, DM_MAX_FIELD),
+	STR(E_METADATA, "extra_contact_info", E_EXTRA, DM_MAX_FIELD),
+	STR(E_METADATA, "report_id", E_REPORT_ID, DM_MAX_FIELD),
+	NODE(E_METADATA, "date_range", E_DATE_RANGE),
+	STR(E_METADATA, "error", E_ERROR, DM_MAX_FIELD),
+	STR(E_METADATA, "generator", E_GENERATOR, DM_MAX_FIELD),
+	NUM(E_DATE_RANGE, "begin", E_BEGIN),
+	NUM(E_DATE_RANGE, "end", E_END),
+
+	STR(E_POLICY, "domain", E_DOMAIN, DM_MAX_DOMAIN),
+	ENUM(E_POLICY, "discovery_method", E_DISCOVERY, REP_DISCOVERY),
+	ENUM(E_POLICY, "adkim", E_ADKIM, REP_ALIGNMENT),
+	ENUM(E_POLICY, "aspf", E_ASPF, REP_ALIGNMENT),
+	ENUM(E_POLICY, "p", E_P, REP_DISPOSITION),
+	ENUM(E_POLICY, "sp", E_SP, REP_DISPOSITION),
+	ENUM(E_POLICY, "np", E_NP, REP_DISPOSITION),
+	NUM(E_POLICY, "pct", E_PCT),
+	STR(E_POLICY, "fo", E_FO, DM_MAX_FIELD),
+	ENUM(E_POLICY, "testing", E_TESTING, REP_TESTING),
+
+	NODE(E_RECORD, "row", E_ROW),
+	NODE(E_RECORD, "identifiers", E_IDENTIFIERS),
+	NODE(E_RECORD, "auth_results", E_AUTH),
+
+	STR(E_ROW, "source_ip", E_SOURCE_IP, DM_MAX_DOMAIN),
+	NUM(E_ROW, "count", E_COUNT),
+	NODE(E_ROW, "policy_evaluated", E_POLEVAL),
+	ENUM(E_POLEVAL, "disposition", E_DISPOSITION, REP_ACTION),
+	ENUM(E_POLEVAL, "dkim", E_PE_DKIM, REP_PASSFAIL),
+	ENUM(E_POLEVAL, "spf", E_PE_SPF, REP_PASSFAIL),
+	NODE(E_POLEVAL, "reason", E_REASON),
+	ENUM(E_REASON, "type", E_R_TYPE, REP_REASON),
+	STR(E_REASON, "comment", E_R_COMMENT, DM_MAX_COMMENT),
+
+	STR(E_IDENTIFIERS, "envelope_to", E_ENV_TO, DM_MAX_DOMAIN),
+	STR(E_IDENTIFIERS, "envelope_from", E_ENV_FROM, DM_MAX_DOMAIN),
+	STR(E_IDENTIFIERS, "header_from", E_HEADER_FROM, DM_MAX_DOMAIN),
+
+	NODE(E_AUTH, "dkim", E_DKIM),
+	NODE(E_AUTH, "spf", E_SPF),
+	STR(E_DKIM, "domain", E_DKIM_DOMAIN, DM_MAX_DOMAIN),
+	STR(E_DKIM, "selector", E_DKIM_SELECTOR, DM_MAX_DOMAIN),
+	ENUM(E_DKIM, "result", E_DKIM_RESULT, REP_DKIM_RESULT),
+	STR(E_DKIM, "human_result", E_DKIM_HUMAN, DM_MAX_COMMENT),
+	STR(E_SPF, "domain", E_SPF_DOMAIN, DM_MAX_DOMAIN),
+	ENUM(E_SPF, "scope", E_SPF_SCOPE, REP_SPF_SCOPE),
+	ENUM(E_SPF, "result", E_SPF_RESULT, REP_SPF_RESULT),
+	STR(E_SPF, "human_result", E_SPF_HUMAN, DM_MAX_COMMENT),
+};
+
+/* elems[] index of each id, and each parent's children, built once. */
+static const struct elem	*by_id[E_MAX];
+static unsigned char		 kids_first[E_MAX], kids_n[E_MAX];
+static const struct elem	*kids[nitems(elems)];
+
+/*
+ * Where the root element ends, found in the bytes before libxml2 sees
+ * them: bytes after </feedback> must not matter, but the reader parses
+ * ahead and would fail on them before handing us the end tag. So the
+ * read callback tracks tags, comments, CDATA, processing instructions
+ * and quoted attribute values, counts element depth, and reports the
+ * end of the stream right after the '>' that closes the root. Only for
+ * encodings where '<' is the byte 0x3C and never part of a multi-byte
+ * character (UTF-8, the ISO-8859 and windows-125x families); UTF-16
+ * passes through untouched.
+ */
+enum cut_state {
+	C_TEXT,		/* character data */
+	C_LT,		/* after '<' */
+	C_STAG,		/* in a start tag */
+	C_QUOTE,	/* in a quoted attribute value */
+	C_ETAG,		/* in an end tag */
+	C_BANG,		/* after "<!" */
+	C_BANG_DASH,	/* after "<!-" */
+	C_COMMENT,	/* after "<!--" */
+	C_CDATA,	/* after "<![" */
+	C_PI,		/* after "<?" */
+	C_DECL,		/* <!DOCTYPE ...>, refused later anyway */
+	C_OFF,		/* not an ASCII-compatible encoding */
+	C_DONE,		/* the root has ended */
+};
+
+struct cut {
+	enum cut_state	 state;
+	unsigned char	 quote, prev, prev2;
+	int		 started;	/* first bytes looked at */
+	uint64_t	 depth;		/* open elements */
+	uint64_t	 brackets;	/* '[' nesting in a DOCTYPE */
+};
+
+/* The bytes that end a run inside a start tag. */
+static const unsigned char tag_stop[256] = {
+	['>'] = 1, ['"'] = 1, ['\''] = 1,
+};
+
+/*
+ * Scan p[0..n): returns how many bytes belong to the document (n, or
+ * up to and including the root's final '>').
+ */
+static size_t
+cut_scan(struct cut *t, const unsigned char *p, size_t n)
+{
+	const unsigned char	*q;
+	size_t			 i = 0;
+	unsigned char		 ch = 0;
+
+	if (!t->started && n > 0) {
+		t->started = 1;
+		/* UTF-16 (BOM, or "<" as 00 3C / 3C 00): hands off */
+		if (p[0] == 0xfe || p[0] == 0xff || p[0] == 0x00 ||
+		    (n > 1 && p[1] == 0x00))
+			t->state = C_OFF;
+	}
+	while (i < n) {
+		switch (t->state) {
+		case C_OFF:
+			return n;
+		case C_DONE:
+			return i;
+		case C_TEXT:
+			if ((q = memchr(p + i, '<', n - i)) == NULL)
+				return n;
+			i = (size_t)(q - p) + 1;
+			t->state = C_LT;
+			continue;
+		case C_ETAG:
+			if ((q = memchr(p + i, '>', n - i)) == NULL)
+				return n;
+			i = (size_t)(q - p) + 1;
+			t->state = C_TEXT;
+			if (t->depth > 0 && --t->depth == 0) {
+				t->state = C_DONE;
+				return i;
+			}
+			continue;
+		case C_STAG:
+			/* tags are short: a plain loop beats memchr here */
+			q = p + i;
+			while (q < p + n && !tag_stop[*q])
+				q++;
+			if (q > p + i)
+				t->prev = q[-1];
+			i = (size_t)(q - p);
+			if (i == n)
+				return n;
+			ch = p[i++];
+			if (ch == '>') {
+				if (t->prev != '/')
+					t->depth++;
+				t->state = C_TEXT;
+			} else {
+				t->quote = ch;
+				t->state = C_QUOTE;
+			}
+			t->prev = ch;
+			continue;
+		case C_QUOTE:
+			if ((q = memchr(p + i, t->quote, n - i)) == NULL)
+				return n;
+			i = (size_t)(q - p) + 1;
+			t->prev = t->quote;
+			t->state = C_STAG;
+			continue;
+		default:
+			break;
+		}
+		/* the rare states, one byte at a time */
+		ch = p[i++];
+		switch (t->state) {
+		case C_LT:
+			t->prev = t->prev2 = 0;
+			if (ch == '/')
+				t->state = C_ETAG;
+			else if (ch == '?')
+				t->state = C_PI;
+			else if (ch == '!')
+				t->state = C_BANG;
+			else {
+				t->prev = ch;
+				t->state = C_STAG;
+			}
+			break;
+		case C_BANG:
+			if (ch == '-')
+				t->state = C_BANG_DASH;
+			else if (ch == '[')
+				t->state = C_CDATA;
+			else {
+				t->brackets = 0;
+				t->quote = 0;
+				t->state = C_DECL;
+			}
+			break;
+		case C_BANG_DASH:
+			/* "<!-x" is libxml2's to refuse */
+			t->state = C_COMMENT;
+			break;
+		case C_COMMENT:
+		case C_CDATA:
+		case C_PI:
+			/* ends with "?>", "-->", "]]>" */
+			if (ch == '>' && (t->state == C_PI ? t->prev == '?' :
+			    t->state == C_COMMENT ?
+			    t->prev == '-' && t->prev2 == '-' :
+			    t->prev == ']' && t->prev2 == ']'))
+				t->state = C_TEXT;
+			t->prev2 = t->prev;
+			t->prev = ch;
+			break;
+		case C_DECL:
+			if (t->quote != 0) {
+				if (ch == t->quote)
+					t->quote = 0;
+			} else if (ch == '"' || ch == '\'')
+				t->quote = ch;
+			else if (ch == '[')
+				t->brackets++;
+			else if (ch == ']' && t->brackets > 0)
+				t->brackets--;
+			else if (ch == '>' && t->brackets == 0)
+				t->state = C_TEXT;
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+struct parse_ctx {
+	struct dm_rd		*xml;
+	const struct dm_limits	*lim;
+	const struct report_sink *sink;
+	struct dm_err		*err;
+	xmlTextReaderPtr	 reader;
+
+	struct cut		 cut;		/* where the root ends */
+	uint64_t		 nread;		/* bytes from xml */
+	int			 nonblank;	/* not only white space */
+	int			 rd_failed;	/* xml->err says why */
+	int			 stop;		/* </feedback> seen */
+	int			 xml_failed;	/* xerr holds libxml2's first */
+	struct dm_err		 xerr;
+
+	const char		*kidname[nitems(elems)]; /* see child() */
+	enum eid		 stack[DM_MAX_XML_DEPTH + 1];
+	int			 depth;		/* stack[depth] is current */
+	uint64_t		 seen;		/* BIT(id) of unique elements */
+
+	char			*text;		/* current leaf's text */
+	size_t			 tlen;
+
+	struct dm_arena		 rep_arena;
+	struct dm_arena		 rec_arena;
+	struct report		 rep;
+	struct record		 rec;
+	const char		*errors[DM_MAX_ERRORS];
+	struct report_reason	 reasons[DM_MAX_REASONS];
+	struct report_dkim	 dkim[DM_MAX_AUTH_DKIM];
+	struct report_spf	 spf[DM_MAX_AUTH_SPF];
+	const char		*count;		/* text of the record's count */
+	int			 ip_bad;	/* source_ip not an address */
+
+	int			 begun;		/* sink's begin() called */
+	int			 dup;		/* ... and it said duplicate */
+	uint64_t		 nrecords;	/* <record>s opened */
+	uint64_t		 handed;	/* complete, not skipped */
+	uint64_t		 messages;
+};
+
+static int	 fail(struct parse_ctx *, const char *, ...) DM_PRINTF(2, 3);
+
+/* Never load anything from outside: no DTD, no external entity. */
+static xmlParserInputPtr
+refuse_loader(const char *url DM_UNUSED, const char *id DM_UNUSED,
+    xmlParserCtxtPtr ctxt DM_UNUSED)
+{
+	return NULL;
+}
+
+/* libxml2 must never write to stderr; errors come per reader. */
+static void
+quiet(void *ctx DM_UNUSED, const char *msg DM_UNUSED, ...)
+{
+}
+
+void
+parse_init(void)
+{
+	size_t		 i, n = 0;
+	int		 p;
+
+	xmlInitParser();
+	xmlSetExternalEntityLoader(refuse_loader);
+	xmlSetGenericErrorFunc(NULL, quiet);
+
+	for (i = 0; i < nitems(elems); i++)
+		by_id[elems[i].id] = &elems[i];
+	for (p = 0; p < E_MAX; p++) {
+		kids_first[p] = (unsigned char)n;
+		for (i = 0; i < nitems(elems); i++)
+			if ((int)elems[i].parent == p)
+				kids[n++] = &elems[i];
+		kids_n[p] = (unsigned char)(n - kids_first[p]);
+	}
+}
+
+/* A DM_EMSG error, prefixed with the record number inside a record. */
+static int
+fail(struct parse_ctx *c, const char *fmt, ...)
+{
+	char		 msg[sizeof(c->err->msg)];
+	va_list		 ap;
+	int		 i, in_record = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (i = 0; i <= c->depth; i++)
+		if (c->stack[i] == E_RECORD)
+			in_record = 1;
+	if (in_record)
+		return dm_err_set(c->err, DM_EMSG, "xml: record %llu: %s",
+		    (unsigned long long)c->nrecords, msg);
+	return dm_err_set(c->err, DM_EMSG, "xml: %s", msg);
+}
+
+static int
+readcb(void *arg, char *dst, int len)
+{
+	struct parse_ctx	*c = arg;
+	long			 n, i;
+
+	if (c->rd_failed)
+		return -1;
+	if (c->stop || len <= 0)
+		return 0;
+	if (c->cut.state == C_DONE)
+		return 0;	/* don't even pull what follows the root */
+	if ((n = dm_rd_read(c->xml, dst, (size_t)len)) < 0) {
+		c->rd_failed = 1;
+		return -1;
+	}
+	if (n > len)
+		n = len;
+	n = (long)cut_scan(&c->cut, (unsigned char *)dst, (size_t)n);
+	c->nread += (uint64_t)n;
+	for (i = 0; !c->nonblank && i < n; i++)
+		if (dst[i] != ' ' && dst[i] != '\t' && dst[i] != '\r' &&
+		    dst[i] != '\n')
+			c->nonblank = 1;
+	return (int)n;
+}
+
+static int
+closecb(void *arg DM_UNUSED)
+{
+	return 0;	/* the caller owns the stream */
+}
+
+static void
+xml_error(void *arg, xmlErrorPtr e)
+{
+	struct parse_ctx	*c = arg;
+	char			 msg[sizeof(c->xerr.msg)];
+	size_t			 n;
+
+	if (c->xml_failed || e == NULL || e->level < XML_ERR_ERROR)
+		return;
+	c->xml_failed = 1;
+	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "error");
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (e->line > 0 && e->int2 > 0)
+		dm_err_set(&c->xerr, DM_EMSG, "xml: line %d: %s (column %d)",
+		    e->line, msg, e->int2);
+	else if (e->line > 0)
+		dm_err_set(&c->xerr, DM_EMSG, "xml: line %d: %s", e->line,
+		    msg);
+	else
+		dm_err_set(&c->xerr, DM_EMSG, "xml: %s", msg);
+}
+
+/*
+ * The known child of parent called name, or NULL. Names come from the
+ * reader's dictionary, so the same name is the same pointer for the
+ * whole document: compare pointers first, strings once per name.
+ */
+static const struct elem *
+child(struct parse_ctx *c, enum eid parent, const char *name)
+{
+	unsigned	 i, first = kids_first[parent], n = kids_n[parent];
+
+	for (i = first; i < first + n; i++)
+		if (c->kidname[i] == name)
+			return kids[i];
+	for (i = first; i < first + n; i++)
+		if (kids[i]->name[0] == name[0] &&
+		    strcmp(kids[i]->name, name) == 0) {
+			c->kidname[i] = name;
+			return kids[i];
+		}
+	return NULL;
+}
+
+static int
+check_time(struct parse_ctx *c, const char *what, int64_t t)
+{
+	char	 buf[32];
+
+	if (t < MIN_TIME)
+		return fail(c, "date_range %s %lld (%s) is before 2000", what,
+		    (long long)t, dm_time_fmt(t, buf));
+	if (t > MAX_TIME)
+		return fail(c, "date_range %s %lld (%s) is after 2100", what,
+		    (long long)t, dm_time_fmt(t, buf));
+	return 0;
+}
+
+static int
+end_metadata(struct parse_ctx *c)
+{
+	const struct report	*r = &c->rep;
+
+	if (r->report_id == NULL || *r->report_id == '\0')
+		return fail(c, "<report_id> missing or empty");
+	if ((r->org_name == NULL || *r->org_name == '\0') &&
+	    (r->email == NULL || *r->email == '\0'))
+		return fail(c, "neither <org_name> nor <email>: reporter "
+		    "unknown");
+	if (!(c->seen & BIT(E_BEGIN)))
+		return fail(c, "<date_range> lacks <begin>");
+	if (!(c->seen & BIT(E_END)))
+		return fail(c, "<date_range> lacks <end>");
+	if (check_time(c, "begin", r->begin) == -1 ||
+	    check_time(c, "end", r->end) == -1)
+		return -1;
+	if (r->begin > r->end)
+		return fail(c, "date_range begin %lld is after end %lld",
+		    (long long)r->begin, (long long)r->end);
+	return 0;
+}
+
+static int
+end_policy(struct parse_ctx *c)
+{
+	if (c->rep.domain == NULL || *c->rep.domain == '\0')
+		return fail(c, "<policy_published> lacks <domain>");
+	if (c->rep.p.val == NULL && c->rep.p.raw == NULL)
+		return fail(c, "<policy_published> lacks <p>");
+	return 0;
+}
+
+/* The first <record> opens: the report's head must be complete. */
+static int
+begin_report(struct parse_ctx *c)
+{
+	int	 rc;
+
+	if (!(c->seen & BIT(E_METADATA)))
+		return fail(c, "<record> before <report_metadata>");
+	if (!(c->seen & BIT(E_POLICY)))
+		return fail(c, "<record> before <policy_published>");
+	rc = c->sink->begin(c->sink->arg, &c->rep, c->err);
+	if (rc == -1)
+		return -1;
+	c->begun = 1;
+	c->dup = rc == 1;
+	return 0;
+}
+
+static int
+start_record(struct parse_ctx *c)
+{
+	if (!c->begun && begin_report(c) == -1)
+		return -1;
+	if (c->nrecords >= c->lim->max_records)
+		return fail(c, "more than %llu records",
+		    (unsigned long long)c->lim->max_records);
+	c->nrecords++;
+	c->seen &= ~RANGE(E_RECORD, E_MAX - 1);
+	dm_arena_reset(&c->rec_arena);
+	memset(&c->rec, 0, sizeof(c->rec));
+	c->rec.reasons = c->reasons;
+	c->rec.auth_dkim = c->dkim;
+	c->rec.auth_spf = c->spf;
+	c->count = NULL;
+	c->ip_bad = 0;
+	return 0;
+}
+
+static int
+end_record(struct parse_ctx *c)
+{
+	struct record	*r = &c->rec;
+	uint64_t	 n;
+
+	/* Rows without an address: null reports, GoDaddy's blanks. */
+	if (r->source_ip == NULL || c->ip_bad) {
+		c->rep.skipped++;
+		return 0;
+	}
+	if (c->count == NULL || *c->count == '\0')
+		return fail(c, "<count> missing or empty");
+	if (dm_parse_u64(c->count, INT64_MAX, &n) == -1)
+		return fail(c, "<count> '%s' is not a number up to %lld",
+		    c->count, (long long)INT64_MAX);
+	if (n > (uint64_t)INT64_MAX - c->messages)
+		return fail(c, "message count over %lld",
+		    (long long)INT64_MAX);
+	r->count = n;
+	c->handed++;
+	c->messages += n;
+	/* A duplicate's records are counted all the same, for the ledger. */
+	if (!c->dup &&
+	    c->sink->record(c->sink->arg, &c->rep, r, c->err) == -1)
+		return -1;
+	c->rep.nrecords = c->handed;
+	c->rep.messages = c->messages;
+	return 0;
+}
+
+/* An element opens: push its id, reserve what it fills. */
+static int
+start_elem(struct parse_ctx *c, const char *name)
+{
+	enum eid		 parent = c->stack[c->depth];
+	const struct elem	*e = NULL;
+	enum eid		 id = E_SKIP;
+
+	if (c->depth >= DM_MAX_XML_DEPTH)
+		return fail(c, "elements nested deeper than %d",
+		    DM_MAX_XML_DEPTH);
+	if (parent == E_DOC && strcmp(name, "feedback") != 0)
+		return dm_err_set(c->err, DM_EMSG, "xml: root element is "
+		    "<%.64s>, not <feedback>: not a DMARC aggregate report",
+		    name);
+	if (parent != E_SKIP && (e = child(c, parent, name)) != NULL)
+		id = e->id;
+	/* A text leaf holds no elements: whatever is inside is skipped. */
+	if (by_id[parent] != NULL && by_id[parent]->kind != K_NODE)
+		id = E_SKIP;
+	if (id != E_SKIP && !(REPEATABLE & BIT(id))) {
+		if (c->seen & BIT(id))
+			return fail(c, "second <%s>", name);
+		c->seen |= BIT(id);
+	}
+	switch (id) {
+	case E_RECORD:
+		if (start_record(c) == -1)
+			return -1;
+		break;
+	case E_ERROR:
+		if (c->rep.nerrors >= DM_MAX_ERRORS)
+			return fail(c, "more than %d <error>", DM_MAX_ERRORS);
+		break;
+	case E_REASON:
+		if (c->rec.nreasons >= DM_MAX_REASONS)
+			return fail(c, "more than %d <reason>",
+			    DM_MAX_REASONS);
+		memset(&c->reasons[c->rec.nreasons++], 0,
+		    sizeof(c->reasons[0]));
+		c->seen &= ~RANGE(E_R_TYPE, E_R_COMMENT);
+		break;
+	case E_DKIM:
+		if (c->rec.nauth_dkim >= DM_MAX_AUTH_DKIM)
+			return fail(c, "more than %d <dkim> in <auth_results>",
+			    DM_MAX_AUTH_DKIM);
+		memset(&c->dkim[c->rec.nauth_dkim++], 0, sizeof(c->dkim[0]));
+		c->seen &= ~RANGE(E_DKIM_DOMAIN, E_DKIM_HUMAN);
+		break;
+	case E_SPF:
+		if (c->rec.nauth_spf >= DM_MAX_AUTH_SPF)
+			return fail(c, "more than %d <spf> in <auth_results>",
+			    DM_MAX_AUTH_SPF);
+		memset(&c->spf[c->rec.nauth_spf++], 0, sizeof(c->spf[0]));
+		c->seen &= ~RANGE(E_SPF_DOMAIN, E_SPF_HUMAN);
+		break;
+	default:
+		break;
+	}
+	c->stack[++c->depth] = id;
+	if (e != NULL && e->kind != K_NODE)
+		c->tlen = 0;
+	return 0;
+}
+
+static int
+add_text(struct parse_ctx *c, const char *s)
+{
+	enum eid	 id = c->stack[c->depth];
+	size_t		 n, cap;
+
+	if (by_id[id] == NULL || by_id[id]->kind == K_NODE || s == NULL)
+		return 0;
+	cap = by_id[id]->cap;
+	n = strlen(s);
+	if (n > cap - c->tlen)
+		return fail(c, "<%s> longer than %zu bytes", by_id[id]->name,
+		    cap);
+	memcpy(c->text + c->tlen, s, n);
+	c->tlen += n;
+	return 0;
+}
+
+/*
+ * Most values are ASCII: spare them is_utf8()'s per-character calls.
+ * (No NUL can be in the text: add_text() copies C strings.)
+ */
+static int
+is_ascii(const char *s, size_t len)
+{
+	unsigned char	 any = 0;
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		any |= (unsigned char)s[i];
+	return any < 0x80;
+}
+
+static int
+parse_num(struct parse_ctx *c, const char *name, const char *s,
+    uint64_t max, uint64_t *v)
+{
+	if (dm_parse_u64(s, max, v) == -1)
+		return fail(c, "<%s> '%.64s' is not a number up to %llu", name,
+		    s, (unsigned long long)max);
+	return 0;
+}
+
+/* A text leaf closes: store its value where it belongs. */
+static int
+end_leaf(struct parse_ctx *c, const struct elem *e)
+{
+	struct dm_arena		*a;
+	struct report		*rep = &c->rep;
+	struct record		*rec = &c->rec;
+	struct report_enum	 en = { NULL, NULL };
+	char			*v, ip[64];
+	uint64_t		 n;
+
+	c->text[c->tlen] = '\0';
+	if (!is_ascii(c->text, c->tlen) && !is_utf8(c->text, c->tlen))
+		return fail(c, "<%s> is not valid UTF-8", e->name);
+	a = e->id > E_RECORD ? &c->rec_arena : &c->rep_arena;
+	v = dm_trim(c->text);
+	if (e->kind == K_ENUM) {
+		v = dm_arena_strdup(a, dm_lower(v));
+		en = report_enum_canon((enum report_enum_kind)e->set, v);
+	} else if (e->kind == K_STR && e->id != E_SOURCE_IP)
+		v = dm_arena_strdup(a, v);
+
+	switch (e->id) {
+	case E_VERSION:		rep->version = v; break;
+	case E_ORG_NAME:	rep->org_name = v; break;
+	case E_EMAIL:		rep->email = v; break;
+	case E_EXTRA:		rep->extra_contact_info = v; break;
+	case E_REPORT_ID:	rep->report_id = v; break;
+	case E_GENERATOR:	rep->generator = v; break;
+	case E_ERROR:		c->errors[rep->nerrors++] = v; break;
+	case E_BEGIN:
+	case E_END:
+		if (parse_num(c, e->name, v, INT64_MAX, &n) == -1)
+			return -1;
+		if (e->id == E_BEGIN)
+			rep->begin = (int64_t)n;
+		else
+			rep->end = (int64_t)n;
+		break;
+	case E_DOMAIN:		rep->domain = v; break;
+	case E_DISCOVERY:	rep->discovery_method = en; break;
+	case E_ADKIM:		rep->adkim = en; break;
+	case E_ASPF:		rep->aspf = en; break;
+	case E_P:		rep->p = en; break;
+	case E_SP:		rep->sp = en; break;
+	case E_NP:		rep->np = en; break;
+	case E_PCT:
+		if (*v == '\0')
+			break;	/* absent in all but name */
+		if (parse_num(c, e->name, v, 100, &n) == -1)
+			return -1;
+		rep->pct = (int)n;
+		break;
+	case E_FO:		rep->fo = v; break;
+	case E_TESTING:		rep->testing = en; break;
+
+	case E_SOURCE_IP:
+		if (*v == '\0')
+			break;
+		if (dm_canon_ip(v, ip, sizeof(ip)) == -1)
+			c->ip_bad = 1;
+		else
+			rec->source_ip = dm_arena_strdup(a, ip);
+		break;
+	case E_COUNT:
+		c->count = dm_arena_strdup(a, v);
+		break;
+	case E_DISPOSITION:	rec->disposition = en; break;
+	case E_PE_DKIM:		rec->dkim = en; break;
+	case E_PE_SPF:		rec->spf = en; break;
+	case E_R_TYPE:
+		c->reasons[rec->nreasons - 1].type = en;
+		break;
+	case E_R_COMMENT:
+		c->reasons[rec->nreasons - 1].comment = v;
+		break;
+	case E_ENV_TO:		rec->envelope_to = v; break;
+	case E_ENV_FROM:	rec->envelope_from = v; break;
+	case E_HEADER_FROM:	rec->header_from = v; break;
+	case E_DKIM_DOMAIN:	c->dkim[rec->nauth_dkim - 1].domain = v; break;
+	case E_DKIM_SELECTOR:
+		c->dkim[rec->nauth_dkim - 1].selector = v;
+		break;
+	case E_DKIM_RESULT:	c->dkim[rec->nauth_dkim - 1].result = en; break;
+	case E_DKIM_HUMAN:
+		c->dkim[rec->nauth_dkim - 1].human_result = v;
+		break;
+	case E_SPF_DOMAIN:	c->spf[rec->nauth_spf - 1].domain = v; break;
+	case E_SPF_SCOPE:	c->spf[rec->nauth_spf - 1].scope = en; break;
+	case E_SPF_RESULT:	c->spf[rec->nauth_spf - 1].result = en; break;
+	case E_SPF_HUMAN:
+		c->spf[rec->nauth_spf - 1].human_result = v;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int
+end_elem(struct parse_ctx *c)
+{
+	enum eid	 id = c->stack[c->depth];
+	int		 rc = 0;
+
+	if (id == E_SKIP) {
+		c->depth--;
+		return 0;
+	}
+	switch (id) {
+	case E_METADATA:
+		rc = end_metadata(c);
+		break;
+	case E_POLICY:
+		rc = end_policy(c);
+		break;
+	case E_RECORD:
+		rc = end_record(c);
+		break;
+	case E_FEEDBACK:
+		if (!(c->seen & BIT(E_METADATA)))
+			return fail(c, "no <report_metadata>");
+		if (!(c->seen & BIT(E_POLICY)))
+			return fail(c, "no <policy_published>");
+		if (!c->begun)
+			return fail(c, "no <record>");
+		c->stop = 1;
+		break;
+	default:
+		if (by_id[id]->kind != K_NODE)
+			rc = end_leaf(c, by_id[id]);
+		break;
+	}
+	c->depth--;
+	return rc;
+}
+
+/* One node of the document. */
+static int
+node(struct parse_ctx *c)
+{
+	xmlTextReaderPtr	 r = c->reader;
+	const char		*name;
+
+	switch (xmlTextReaderNodeType(r)) {
+	case XML_READER_TYPE_ELEMENT:
+		name = (const char *)xmlTextReaderConstLocalName(r);
+		if (name == NULL)
+			return dm_err_set(c->err, DM_EINTERNAL,
+			    "xml: out of memory");
+		if (start_elem(c, name) == -1)
+			return -1;
+		if (c->depth == 1) {
+			name = (const char *)xmlTextReaderConstNamespaceUri(r);
+			if (name != NULL)
+				c->rep.ns = dm_arena_strdup(&c->rep_arena,
+				    name);
+		}
+		if (xmlTextReaderIsEmptyElement(r) == 1)
+			return end_elem(c);
+		return 0;
+	case XML_READER_TYPE_END_ELEMENT:
+		return end_elem(c);
+	case XML_READER_TYPE_TEXT:
+	case XML_READER_TYPE_CDATA:
+	case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
+	case XML_READER_TYPE_WHITESPACE:
+		return add_text(c,
+		    (const char *)xmlTextReaderConstValue(r));
+	case XML_READER_TYPE_DOCUMENT_TYPE:
+		return dm_err_set(c->err, DM_EMSG, "xml: DOCTYPE refused");
+	case XML_READER_TYPE_ENTITY_REFERENCE:
+		return dm_err_set(c->err, DM_EMSG,
+		    "xml: entity reference refused");
+	default:
+		return 0;	/* comments, processing instructions */
+	}
+}
+
+static void
+copy(char *dst, size_t size, const char *s)
+{
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+static void
+summarise(const struct parse_ctx *c, struct parse_summary *sum)
+{
+	if (sum == NULL)
+		return;
+	memset(sum, 0, sizeof(*sum));
+	copy(sum->org_name, sizeof(sum->org_name), c->rep.org_name);
+	copy(sum->email, sizeof(sum->email), c->rep.email);
+	copy(sum->report_id, sizeof(sum->report_id), c->rep.report_id);
+	copy(sum->domain, sizeof(sum->domain), c->rep.domain);
+	sum->begin = c->rep.begin;
+	sum->end = c->rep.end;
+	sum->records = c->handed;
+	sum->messages = c->messages;
+	sum->skipped = c->rep.skipped;
+}
+
+/* The reader stopped before </feedback>: say why, as precisely as we can. */
+static int
+reader_failed(struct parse_ctx *c, int rc)
+{
+	if (c->rd_failed) {
+		*c->err = c->xml->err;
+		if (c->err->scope == 0)
+			c->err->scope = DM_EMSG;
+		return -1;
+	}
+	if (!c->nonblank)
+		return dm_err_set(c->err, DM_EMSG, "xml: empty document");
+	if (c->xml_failed) {
+		*c->err = c->xerr;
+		return -1;
+	}
+	if (rc == -1)
+		return dm_err_set(c->err, DM_EMSG, "xml: not well-formed");
+	if (c->depth == 0)
+		return dm_err_set(c->err, DM_EMSG, "xml: no root element");
+	return dm_err_set(c->err, DM_EMSG,
+	    "xml: document ends before </feedback>");
+}
+
+int
+parse_report(struct dm_rd *xml, const struct dm_limits *lim,
+    const struct report_sink *sink, struct parse_summary *sum,
+    struct dm_err *err)
+{
+	struct parse_ctx	*c;
+	struct dm_err		 scratch;
+	int			 rc, ret = -1;
+
+	if (err == NULL)
+		err = &scratch;
+	dm_err_clear(err);
+	c = xcalloc(1, sizeof(*c));
+	c->xml = xml;
+	c->lim = lim;
+	c->sink = sink;
+	c->err = err;
+	c->stack[0] = E_DOC;
+	c->rep.pct = -1;
+	c->rep.errors = c->errors;
+	c->text = xmalloc(DM_MAX_COMMENT + 1);
+	dm_arena_init(&c->rep_arena);
+	dm_arena_init(&c->rec_arena);
+
+	/*
+	 * NOBLANKS drops white-space-only text nodes (a third of a
+	 * pretty-printed report's nodes): values are trimmed anyway.
+	 */
+	c->reader = xmlReaderForIO(readcb, closecb, c, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
+	if (c->reader == NULL) {
+		if (c->rd_failed)
+			reader_failed(c, -1);
+		else
+			dm_err_set(err, DM_EINTERNAL,
+			    "xml: cannot create a reader");
+		goto out;
+	}
+	xmlTextReaderSetStructuredErrorHandler(c->reader, xml_error, c);
+
+	while (!c->stop) {
+		if ((rc = xmlTextReaderRead(c->reader)) != 1) {
+			reader_failed(c, rc);
+			goto fail;
+		}
+		if (node(c) == -1)
+			goto fail;
+	}
+	if (sink->end(sink->arg, &c->rep, err) == -1) {
+		c->begun = 0;	/* end() cleans up after itself */
+		goto fail;
+	}
+	ret = c->dup ? 1 : 0;
+	goto out;
+
+ fail:
+	if (c->begun)
+		sink->abort(sink->arg, &c->rep);
+ out:
+	summarise(c, sum);
+	if (c->reader != NULL)
+		xmlFreeTextReader(c->reader);
+	dm_arena_clear(&c->rep_arena);
+	dm_arena_clear(&c->rec_arena);
+	free(c->text);
+	free(c);
+	return ret;
+}
