@@ -5,7 +5,11 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I. \
  *       $(pkg-config --cflags gmime-3.0) tests/fuzz/fuzz_mime.c \
  *       src/{mime,buf,log,util}.c $(pkg-config --libs gmime-3.0) -o fuzz_mime
- *   ./fuzz_mime -max_len=65536 tests/fuzz/corpus/mime
+ *   ./fuzz_mime -max_len=65536 tests/fuzz/corpus/mime tests/data/mime
+ *
+ * The corpus holds hand-made seeds only; the real mail in tests/data/mime
+ * (licences there) is the second seed directory, read but not written
+ * (libFuzzer writes new inputs to the first).
  *
  * A small max_message (1 MiB) keeps the limit paths reachable.
  */
