@@ -11,7 +11,7 @@
  * (licences there) is the second seed directory, read but not written
  * (libFuzzer writes new inputs to the first).
  *
- * A small max_message (1 MiB) keeps the limit paths reachable.
+ * max_message is 32 KiB, below -max_len, so that its refusal is reached.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		inited = 1;
 	}
 	dm_limits_default(&lim);
-	lim.max_message = 1u << 20;
+	lim.max_message = 32u << 10;
 	dm_err_clear(&err);
 	memset(&info, 0, sizeof(info));
 	if (mime_parse(data, size, &lim, &info, touch, &sum, &err) == -1 &&
