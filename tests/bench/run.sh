@@ -22,7 +22,7 @@ measure() {
 	/usr/bin/time -f '%e %M' -o "$out/time" "$@" >"$out/$label.out" 2>"$out/$label.err" ||
 		{ echo "bench: $label failed:"; tail -5 "$out/$label.err"; exit 1; }
 	read -r secs kb <"$out/time"
-	rate=$(awk -v r="$records" -v s="$secs" 'BEGIN { printf "%.0f", s > 0 ? r / s : 0 }')
+	rate=$(awk -v r="$records" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? r / s : 0) }')
 	printf '%-34s %9s records %8.2f s %10s records/s  peak RSS %6.1f MiB\n' \
 	    "$label" "$records" "$secs" "$rate" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')"
 }
