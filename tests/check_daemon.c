@@ -1,0 +1,483 @@
+/*
+ * check_daemon.c: the daemon as a user runs it: the built dmarcd against
+ * the test Dovecot (IMAP, POP3) and PostgreSQL that test-all.sh starts,
+ * and a Maildir. Reports must be stored exactly once and every message
+ * filed, whatever is killed or restarted underneath.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "test.h"
+#include "buf.h"
+
+static char	 db[1024];		/* this run's database */
+static char	 workdir[256];		/* configs, metrics, quarantine */
+
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static void
+sql_exec(const char *conninfo, const char *sql)
+{
+	PGconn		*c = PQconnectdb(conninfo);
+	PGresult	*r;
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	PQsetNoticeProcessor(c, quiet, NULL);
+	r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* One number from SQL, or -1 when the database can't be reached. */
+static long long
+sql_num(const char *sql)
+{
+	PGconn		*c = PQconnectdb(db);
+	PGresult	*r;
+	long long	 v = -1;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+			v = PQgetisnull(r, 0, 0) ? 0 :
+			    atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return v;
+}
+
+/* A fresh database per test program run. */
+static void
+setup_db(void)
+{
+	const char	*base = test_need_db();
+	char		 sql[256];
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS t_daemon_%ld "
+	    "WITH (FORCE)", (long)getpid());
+	sql_exec(base, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE t_daemon_%ld",
+	    (long)getpid());
+	sql_exec(base, sql);
+	snprintf(db, sizeof(db), "%s dbname=t_daemon_%ld", base,
+	    (long)getpid());
+}
+
+static void
+setup(void)
+{
+	test_need_dovecot();
+	if (db[0] == '\0')
+		setup_db();
+	if (workdir[0] == '\0') {
+		snprintf(workdir, sizeof(workdir), "/tmp/dmarcd-daemon.XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(workdir));
+	}
+}
+
+static const char *
+env(const char *name)
+{
+	const char	*v = getenv(name);
+
+	ck_assert_msg(v != NULL, "%s is not set", name);
+	return v;
+}
+
+static int
+dovecot_port(int offset)
+{
+	return atoi(env("DOVECOT_PORT")) + offset;
+}
+
+/* A report mail, its XML as the body; report_id makes it unique. */
+static void
+report_mail(struct buf *b, const char *report_id, int records)
+{
+	int	 i;
+
+	buf_printf(b,
+	    "From: DMARC Reporter <dmarc@reporter.example>\r\n"
+	    "To: dmarc@example.com\r\n"
+	    "Subject: Report Domain: example.com Submitter: reporter.example "
+	    "Report-ID: <%s>\r\n"
+	    "Message-ID: <%s@reporter.example>\r\n"
+	    "Date: Sat, 28 Nov 2026 10:00:00 +0000\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/xml; charset=utf-8\r\n\r\n"
+	    "<?xml version=\"1.0\"?>\r\n<feedback><report_metadata>"
+	    "<org_name>reporter.example</org_name>"
+	    "<email>dmarc@reporter.example</email>"
+	    "<report_id>%s</report_id><date_range><begin>1764288000</begin>"
+	    "<end>1764374399</end></date_range></report_metadata>"
+	    "<policy_published><domain>example.com</domain><p>none</p>"
+	    "</policy_published>\r\n", report_id, report_id, report_id);
+	for (i = 0; i < records; i++)
+		buf_printf(b, "<record><row><source_ip>192.0.2.%d</source_ip>"
+		    "<count>%d</count><policy_evaluated><disposition>none"
+		    "</disposition><dkim>pass</dkim><spf>fail</spf>"
+		    "</policy_evaluated></row><identifiers><header_from>"
+		    "example.com</header_from></identifiers><auth_results>"
+		    "<spf><domain>example.com</domain><result>fail</result>"
+		    "</spf></auth_results></record>\r\n", i % 250 + 1, i + 1);
+	buf_adds(b, "</feedback>\r\n");
+}
+
+static const char *
+not_a_report(void)
+{
+	return "From: someone@example.net\r\nTo: dmarc@example.com\r\n"
+	    "Subject: hello\r\nMessage-ID: <human@example.net>\r\n\r\n"
+	    "Just a human's mail in the report mailbox.\r\n";
+}
+
+/*
+ * Deliver messages straight into a Dovecot Maildir folder (fast, for
+ * thousands): write into tmp/, rename into new/, owned by the mail user.
+ */
+static void
+deliver(const char *user, const char *folder, const char *name,
+    const char *msg, size_t len)
+{
+	char		 dir[1024], tmp[1200], new[1200];
+	const char	*sub[] = { "cur", "new", "tmp" };
+	struct passwd	*pw = getpwnam("nobody");
+	size_t		 i;
+	int		 fd;
+
+	ck_assert_ptr_nonnull(pw);
+	snprintf(dir, sizeof(dir), "%s/mail/%s/Maildir", env("DOVECOT_DIR"),
+	    user);
+	if (folder != NULL && strcmp(folder, "INBOX") != 0)
+		snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir),
+		    "/.%s", folder);
+	for (i = 0; i < 3; i++) {
+		char d[1100];
+
+		snprintf(d, sizeof(d), "%s/%s", dir, sub[i]);
+		if (access(d, F_OK) == -1) {
+			char cmd[1300];
+
+			snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && chown -R "
+			    "nobody:nogroup '%s/mail'", d, env("DOVECOT_DIR"));
+			ck_assert_int_eq(system(cmd), 0);
+		}
+	}
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name);
+	snprintf(new, sizeof(new), "%s/new/%s", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_msg(fd != -1, "%s: %s", tmp, strerror(errno));
+	ck_assert_int_eq(write(fd, msg, len), (ssize_t)len);
+	ck_assert_int_eq(fchown(fd, pw->pw_uid, pw->pw_gid), 0);
+	close(fd);
+	ck_assert_int_eq(rename(tmp, new), 0);
+}
+
+/* Messages in a Dovecot folder, through doveadm. */
+static int
+count(const char *user, const char *folder)
+{
+	char	 cmd[1024], out[64] = "";
+	FILE	*p;
+	int	 n = -1;
+
+	snprintf(cmd, sizeof(cmd), "doveadm -c '%s/dovecot.conf' mailbox "
+	    "status -u '%s' messages '%s' 2>/dev/null", env("DOVECOT_DIR"),
+	    user, folder);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	if (fgets(out, sizeof(out), p) != NULL) {
+		const char *m = strstr(out, "messages=");
+
+		n = m ? atoi(m + 9) : -1;
+	} else
+		n = 0;	/* no such mailbox */
+	pclose(p);
+	return n;
+}
+
+/* Write a configuration file (0600) for one IMAP folder; its path. */
+static const char *
+imap_conf(const char *name, const char *folder, const char *extra)
+{
+	static char	 path[512];
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "%s/%s.conf", workdir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fchmod(fileno(fp), 0600);
+	fprintf(fp, "[database]\nconninfo = %s\n\n"
+	    "[imap \"%s\"]\nurl = imaps://127.0.0.1:%d/%s\nuser = %s\n"
+	    "password_file = %s\nca_file = %s\n"
+	    "processed_folder = %s.done\ninvalid_folder = %s.bad\n"
+	    "poll_interval = 5\n%s\n"
+	    "[daemon]\nmetrics_file = %s/%s.prom\n",
+	    db, name, dovecot_port(1), folder, env("DOVECOT_USER"),
+	    env("DOVECOT_PASSWORD_FILE"), env("DOVECOT_CA"), folder, folder,
+	    extra ? extra : "", workdir, name);
+	fclose(fp);
+	return path;
+}
+
+static const char *
+dmarcd_path(void)
+{
+	static char	 path[1024];
+	const char	*b = getenv("DM_BUILDDIR");
+
+	snprintf(path, sizeof(path), "%s/src/dmarcd", b ? b : ".");
+	return path;
+}
+
+/* Run dmarcd -c conf ARGS to the end; its exit status. */
+static int
+run_once(const char *conf, const char *args)
+{
+	char	 cmd[2048];
+	int	 status;
+
+	snprintf(cmd, sizeof(cmd), "'%s' -q -c '%s' %s >>'%s/log' 2>&1",
+	    dmarcd_path(), conf, args, workdir);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Start the daemon in the background; its pid. */
+static pid_t
+start_daemon(const char *conf)
+{
+	char	 log[512];
+	pid_t	 pid;
+	int	 fd;
+
+	snprintf(log, sizeof(log), "%s/log", workdir);
+	if ((pid = fork()) == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(dmarcd_path(), "dmarcd", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+/* Wait up to secs for sql to reach want; returns the last value. */
+static long long
+wait_for(const char *sql, long long want, int secs)
+{
+	long long	 v = -1;
+	int		 i;
+
+	for (i = 0; i < secs * 10; i++) {
+		if ((v = sql_num(sql)) >= want)
+			break;
+		usleep(100000);
+	}
+	return v;
+}
+
+START_TEST(test_daemon_imap_files_every_message)
+{
+	struct buf	 m;
+	const char	*conf;
+	char		 id[64];
+	int		 i;
+
+	setup();
+	buf_init(&m, 1 << 20);
+	for (i = 0; i < 3; i++) {
+		buf_reset(&m);
+		snprintf(id, sizeof(id), "files-%d", i);
+		report_mail(&m, id, 3);
+		deliver(env("DOVECOT_USER"), "files", id, m.data, m.len);
+	}
+	/* the same report again, and a human's mail */
+	buf_reset(&m);
+	report_mail(&m, "files-0", 3);
+	deliver(env("DOVECOT_USER"), "files", "again", m.data, m.len);
+	deliver(env("DOVECOT_USER"), "files", "human", not_a_report(),
+	    strlen(not_a_report()));
+	conf = imap_conf("files", "files", NULL);
+	ck_assert_int_eq(run_once(conf, "migrate"), 0);
+	/* exit 1: one message was rejected; the others are fine */
+	ck_assert_int_eq(run_once(conf, "--once"), 1);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "files"), 0);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "files.done"), 4);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "files.bad"), 1);
+	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id LIKE 'files-%'"), 3);
+	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.ingest WHERE "
+	    "source = 'imap:files' AND outcome = 'duplicate'"), 1);
+	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.ingest WHERE "
+	    "source = 'imap:files' AND outcome = 'rejected' AND uid > 0 AND "
+	    "uidvalidity > 0"), 1);
+	/* nothing left: a second run is quiet and fine */
+	ck_assert_int_eq(run_once(conf, "--once"), 0);
+	buf_clear(&m);
+}
+END_TEST
+
+START_TEST(test_daemon_wrong_password_leaves_mail)
+{
+	struct buf	 m;
+	const char	*conf;
+	char		 pw[600];
+	FILE		*fp;
+
+	setup();
+	buf_init(&m, 1 << 20);
+	report_mail(&m, "wrongpw-1", 1);
+	deliver(env("DOVECOT_USER"), "wrongpw", "m1", m.data, m.len);
+	snprintf(pw, sizeof(pw), "%s/wrong.password", workdir);
+	fp = fopen(pw, "w");
+	fchmod(fileno(fp), 0600);
+	fputs("not-the-password\n", fp);
+	fclose(fp);
+	conf = imap_conf("wrongpw", "wrongpw", NULL);
+	/* point the source at the wrong password */
+	{
+		char cmd[2048];
+
+		snprintf(cmd, sizeof(cmd), "sed -i 's|^password_file = .*|"
+		    "password_file = %s|' '%s'", pw, conf);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	ck_assert_int_eq(run_once(conf, "--once"), 3);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "wrongpw"), 1);
+	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id LIKE 'wrongpw-%'"), 0);
+	buf_clear(&m);
+}
+END_TEST
+
+START_TEST(test_daemon_sigkill_mid_drain_stores_each_report_once)
+{
+	struct buf	 m;
+	const char	*conf;
+	char		 id[64];
+	pid_t		 pid;
+	int		 i, status;
+	const int	 n = 300;
+
+	setup();
+	buf_init(&m, 1 << 20);
+	for (i = 0; i < n; i++) {
+		buf_reset(&m);
+		snprintf(id, sizeof(id), "kill-%03d", i);
+		report_mail(&m, id, 40);
+		deliver(env("DOVECOT_USER"), "kill", id, m.data, m.len);
+	}
+	conf = imap_conf("kill", "kill", NULL);
+	ck_assert_int_eq(run_once(conf, "migrate"), 0);
+	pid = start_daemon(conf);
+	/* let it get going, then pull the plug */
+	ck_assert_int_ge(wait_for("SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id LIKE 'kill-%'", 20, 60), 20);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ck_assert_int_lt(sql_num("SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id LIKE 'kill-%'"), n);
+	/* a new daemon finishes the job; nothing stored twice */
+	ck_assert_int_eq(run_once(conf, "--once"), 0);
+	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id LIKE 'kill-%'"), n);
+	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.record r JOIN "
+	    "dmarc.report p ON p.id = r.rep_id WHERE p.report_id LIKE "
+	    "'kill-%'"), n * 40);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "kill"), 0);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "kill.done"), n);
+	buf_clear(&m);
+}
+END_TEST
+
+START_TEST(test_daemon_sigterm_exits_promptly)
+{
+	const char	*conf;
+	pid_t		 pid;
+	int		 status, i;
+	time_t		 t0;
+
+	setup();
+	conf = imap_conf("term", "term", NULL);
+	pid = start_daemon(conf);
+	sleep(1);
+	t0 = time(NULL);
+	kill(pid, SIGTERM);
+	for (i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100000);
+	ck_assert_msg(i < 100, "dmarcd still running 10 s after SIGTERM");
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_le(time(NULL) - t0, 5);
+}
+END_TEST
+
+START_TEST(test_daemon_check_lists_every_error)
+{
+	char	 path[512], cmd[2048], out[4096];
+	FILE	*fp, *p;
+	size_t	 n;
+	int	 status, lines = 0;
+	char	*s;
+
+	setup();
+	snprintf(path, sizeof(path), "%s/bad.conf", workdir);
+	fp = fopen(path, "w");
+	fputs("[imap]\nurl = http://example.com/\nafter = sideways\n"
+	    "bogus = 1\n[limits]\nmax_ratio = lots\n", fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "'%s' -n -c '%s' 2>&1", dmarcd_path(),
+	    path);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	ck_assert_int_eq(WEXITSTATUS(status), 2);
+	for (s = out; (s = strstr(s, "bad.conf: [")) != NULL; s++)
+		lines++;
+	/* after, bogus, max_ratio, url, user, secret */
+	ck_assert_msg(lines >= 6, "%d errors listed:\n%s", lines, out);
+	ck_assert_msg(strstr(out, "sideways") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "unknown key") != NULL, "%s", out);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite	*s = suite_create("daemon");
+	TCase	*tc = tcase_create("daemon");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_daemon_check_lists_every_error);
+	tcase_add_test(tc, test_daemon_imap_files_every_message);
+	tcase_add_test(tc, test_daemon_wrong_password_leaves_mail);
+	tcase_add_test(tc, test_daemon_sigkill_mid_drain_stores_each_report_once);
+	tcase_add_test(tc, test_daemon_sigterm_exits_promptly);
+	suite_add_tcase(s, tc);
+	return s;
+}
