@@ -7,6 +7,7 @@
 #   tests/dovecot.sh stop DIR               stop it
 #   tests/dovecot.sh seed DIR MAILBOX FILE...  deliver messages (unseen)
 #   tests/dovecot.sh count DIR MAILBOX      messages in MAILBOX
+#   tests/dovecot.sh clear DIR MAILBOX      expunge every message in MAILBOX
 #
 # Ports (BASEPORT default: first free block from 21430): +0 IMAP (STARTTLS
 # offered), +1 IMAPS, +2 POP3 (STLS offered), +3 POP3S, +4 IMAP without
@@ -14,14 +15,18 @@
 # +2) where plaintext login is refused. "start" prints shell assignments:
 #   DOVECOT_CA=... DOVECOT_PORT=... DOVECOT_USER=dmarc DOVECOT_PASSWORD_FILE=...
 # The mail user is "nobody"; mail lives in DIR/mail/dmarc/Maildir.
+# A second user, DOVECOT_POP_USER=dmarcpop (same password, its own Maildir),
+# keeps the POP3 tests out of the IMAP tests' INBOX; seed, count and clear
+# act on $DOVECOT_MAIL_USER when set (default: dmarc).
 set -eu
 
 die() { echo "dovecot.sh: $*" >&2; exit 1; }
-[ $# -ge 2 ] || die "usage: dovecot.sh start|stop|seed|count DIR ..."
+[ $# -ge 2 ] || die "usage: dovecot.sh start|stop|seed|count|clear DIR ..."
 cmd=$1; dir=$2; shift 2
 case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
 conf=$dir/dovecot.conf
 user=dmarc
+pop_user=dmarcpop
 password=dmarc-test-secret
 
 port_free() { [ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]; }
@@ -55,7 +60,7 @@ start)
 		openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=other CA" \
 		    -keyout "$dir/tls/other.key" -out "$dir/tls/other-ca.pem" 2>/dev/null
 	fi
-	echo "$user:{PLAIN}$password" >"$dir/passwd"
+	printf '%s:{PLAIN}%s\n' "$user" "$password" "$pop_user" "$password" >"$dir/passwd"
 	chgrp dovecot "$dir/passwd"; chmod 640 "$dir/passwd"
 	printf '%s\n' "$password" >"$dir/password"; chmod 600 "$dir/password"
 	cat >"$conf" <<CONF
@@ -132,6 +137,7 @@ DOVECOT_CA=$dir/tls/ca.pem
 DOVECOT_OTHER_CA=$dir/tls/other-ca.pem
 DOVECOT_USER=$user
 DOVECOT_PASSWORD_FILE=$dir/password
+DOVECOT_POP_USER=$pop_user
 ENV
 	cat "$dir/env"
 	;;
@@ -140,6 +146,7 @@ stop)
 	doveadm -c "$conf" stop 2>/dev/null || true
 	;;
 seed)
+	user=${DOVECOT_MAIL_USER:-$user}
 	[ $# -ge 2 ] || die "usage: dovecot.sh seed DIR MAILBOX FILE..."
 	mbox=$1; shift
 	doveadm -c "$conf" mailbox create -u "$user" "$mbox" 2>/dev/null || true
@@ -148,9 +155,14 @@ seed)
 	done
 	;;
 count)
+	user=${DOVECOT_MAIL_USER:-$user}
 	[ $# -eq 1 ] || die "usage: dovecot.sh count DIR MAILBOX"
 	doveadm -c "$conf" mailbox status -u "$user" messages "$1" 2>/dev/null |
 	    sed -n "s/.*messages=\([0-9]*\).*/\1/p" | grep . || echo 0
+	;;
+clear)
+	[ $# -eq 1 ] || die "usage: dovecot.sh clear DIR MAILBOX"
+	doveadm -c "$conf" expunge -u "${DOVECOT_MAIL_USER:-$user}" mailbox "$1" all
 	;;
 *)
 	die "unknown command $cmd"
