@@ -313,6 +313,9 @@ drain_one(struct daemon *d, struct source *s, struct ingest *ig,
 	found = store_ledger_find(d->st, s->label, input, &was_rejected, err);
 	if (found == -1)
 		return -1;
+	if (found && s->conf->kind == FETCH_POP3 &&
+	    s->conf->after == FETCH_AFTER_KEEP)
+		return 0;	/* kept on the server on purpose: seen, skip */
 	if (found) {
 		/* committed before, not acked: a crash or a lost connection */
 		log_info("source=%s uid=%s: already in the ledger, filing it "

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "autoconf.h"
 #include "buf.h"
 #include "config.h"
@@ -299,6 +301,9 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	log_init("dmarcd", o.verbosity);
+	/* before any thread exists: libcurl's TLS set-up is not reentrant */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		fatalx("curl_global_init failed");
 	if (argc == 0)
 		return cmd_daemon(&o);
 
