@@ -112,9 +112,10 @@ CREATE TABLE IF NOT EXISTS dmarc.record (
 	header_from		text,
 	-- policy_evaluated/reason
 	reason_type		text[] CHECK (array_remove(reason_type, NULL)
-				    <@ '{forwarded,sampled_out,trusted_forwarder,'
-				    'mailing_list,local_policy,other,'
-				    'policy_test_mode}'::text[]),
+				    <@ '{forwarded,sampled_out,'
+				    'trusted_forwarder,mailing_list,'
+				    'local_policy,other,policy_test_mode}'
+				    ::text[]),
 	reason_type_raw		text[],
 	reason_comment		text[],
 	-- auth_results/dkim
@@ -153,7 +154,8 @@ CREATE INDEX IF NOT EXISTS record_rep ON dmarc.record USING brin (rep_id);
 
 -- policy_evaluated/reason, one row per reason (idx 1..N in the record)
 CREATE OR REPLACE VIEW dmarc.record_override AS
-SELECT	r.rep_id, r.rec_no, u.idx::int AS idx, u.type, u.type_raw, u.comment
+SELECT	r.rep_id, r.rec_no, u.idx::int AS idx, u.type, u.type_raw,
+	u.comment
 FROM	dmarc.record r
 	CROSS JOIN LATERAL unnest(r.reason_type, r.reason_type_raw,
 	    r.reason_comment) WITH ORDINALITY AS u(type, type_raw, comment, idx)

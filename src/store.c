@@ -31,7 +31,7 @@
 #define STORE_MIGRATE_LOCK	INT64_C(0x646d617263640001)	/* "dmarcd" 1 */
 
 #define REC_CHUNK	(64u << 10)	/* record lines handed to libpq at once */
-#define REC_MAX		(4u << 20)	/* longest record line, with its arrays */
+#define REC_MAX		(4u << 20)	/* longest record line, arrays and all */
 
 /* Timestamps as PostgreSQL reads them: year 1970 to 9999. */
 #define STORE_TIME_MAX	INT64_C(253402300799)
@@ -1070,7 +1070,7 @@ sink_begin(void *arg, const struct report *rep, struct dm_err *err)
 	return rc;
 }
 
-#define ARR(b, a, n, type, member, always, term)				\
+#define ARR(b, a, n, type, member, always, term)			\
 	put_array((b), (a), (n), sizeof(type), offsetof(type, member),	\
 	    (always), (term))
 

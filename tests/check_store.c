@@ -864,7 +864,8 @@ END_TEST
 static const char *const hostile[] = {
 	"", "NULL", "null", "\"", "\\", "\\\"", "\"\\", "{a,b}", "a,b", "}{",
 	"{", "}", " spaced ", "\t", "tab\there", "nl\nx", "cr\rx\r\n",
-	"\\N", "\\.", "'q'", "{\"x\",NULL}", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+	"\\N", "\\.", "'q'", "{\"x\",NULL}",
+	"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
 	"a\\\\b\\\"c\"\"d", "\\t\\n", ",", NULL,
 };
 #define NHOSTILE	nitems(hostile)
@@ -1133,9 +1134,9 @@ START_TEST(test_store_child_relations_are_views)
 	struct store	*st = migrated_store("views2");
 
 	ck_assert_str_eq(qs("SELECT string_agg(relname || ':' || "
-	    "relkind::text, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = "
-	    "'dmarc'::regnamespace AND relname IN ('record_dkim', "
-	    "'record_spf', 'record_override')"),
+	    "relkind::text, ',' ORDER BY relname) FROM pg_class WHERE "
+	    "relnamespace = 'dmarc'::regnamespace AND relname IN "
+	    "('record_dkim', 'record_spf', 'record_override')"),
 	    "record_dkim:v,record_override:v,record_spf:v");
 	ck_assert_str_eq(qs("SELECT string_agg(attname || ' ' || "
 	    "format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM "
