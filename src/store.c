@@ -1,7 +1,9 @@
 /*
  * store.c: PostgreSQL through libpq. One transaction per report, its
- * records through COPY (text format, built here in bounded buffers),
- * the ingest ledger, the migrations.
+ * records through one COPY (text format, built here in a bounded
+ * buffer) that runs from the first record to the end of the report, so
+ * that the server stores while the parser parses; the ingest ledger, the
+ * migrations.
  *
  * Report strings come from outside: they only ever travel as statement
  * parameters or as escaped COPY fields, never as SQL text, and are
@@ -11,6 +13,7 @@
  * (DM_EMSG); anything else is the database's (DM_ESTORE).
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +31,7 @@
 #define STORE_MIGRATE_LOCK	INT64_C(0x646d617263640001)	/* "dmarcd" 1 */
 
 #define REC_CHUNK	(64u << 10)	/* record lines handed to libpq at once */
-#define REC_MAX		(1u << 20)	/* longest record line */
-#define CHILD_MAX	(1u << 20)	/* each of the dkim, spf, reason buffers */
+#define REC_MAX		(4u << 20)	/* longest record line, arrays and all */
 
 /* Timestamps as PostgreSQL reads them: year 1970 to 9999. */
 #define STORE_TIME_MAX	INT64_C(253402300799)
@@ -42,21 +44,15 @@ struct cbuf {
 	size_t		 max;
 };
 
-enum child { CH_DKIM, CH_SPF, CH_OVR, CH_N };
-
-static const char *const child_copy[CH_N] = {
-	"COPY dmarc.record_dkim (rep_id, rec_no, idx, domain, selector, "
-	    "result, result_raw, human_result) FROM STDIN",
-	"COPY dmarc.record_spf (rep_id, rec_no, idx, domain, scope, "
-	    "scope_raw, result, result_raw, human_result) FROM STDIN",
-	"COPY dmarc.record_override (rep_id, rec_no, idx, type, type_raw, "
-	    "comment) FROM STDIN",
-};
-
 static const char record_copy[] =
 	"COPY dmarc.record (rep_id, begin_time, domain, rec_no, source_ip, "
 	"count, disposition, disposition_raw, dkim, dkim_raw, spf, spf_raw, "
-	"envelope_to, envelope_from, header_from) FROM STDIN";
+	"envelope_to, envelope_from, header_from, "
+	"reason_type, reason_type_raw, reason_comment, "
+	"dkim_domain, dkim_selector, dkim_result, dkim_result_raw, "
+	"dkim_human_result, "
+	"spf_domain, spf_scope, spf_scope_raw, spf_result, spf_result_raw, "
+	"spf_human_result) FROM STDIN";
 
 enum sstate {
 	ST_IDLE,	/* no report open */
@@ -78,7 +74,6 @@ struct store {
 	char			 id[24];	/* rep_id as text */
 	struct cbuf		 prefix;	/* "rep_id\tbegin\tdomain\t" */
 	struct cbuf		 rec;
-	struct cbuf		 child[CH_N];
 };
 
 /* --- errors ----------------------------------------------------------- */
@@ -223,7 +218,6 @@ store_open(const char *conninfo, struct dm_err *err)
 	PQconninfoOption *opts;
 	char		*perr = NULL, line[400];
 	const char	*host, *port, *db;
-	size_t		 i;
 
 	if (conninfo != NULL && *conninfo != '\0') {
 		if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
@@ -243,8 +237,6 @@ store_open(const char *conninfo, struct dm_err *err)
 	st = xcalloc(1, sizeof(*st));
 	st->rec.max = REC_CHUNK + REC_MAX;
 	st->prefix.max = 4096;
-	for (i = 0; i < CH_N; i++)
-		st->child[i].max = CHILD_MAX;
 	st->conn = PQconnectdbParams(keys, vals, 1);
 	if (st->conn == NULL) {
 		free(st);
@@ -287,15 +279,11 @@ cbuf_free(struct cbuf *b)
 void
 store_free(struct store *st)
 {
-	size_t	i;
-
 	if (st == NULL)
 		return;
 	PQfinish(st->conn);
 	cbuf_free(&st->prefix);
 	cbuf_free(&st->rec);
-	for (i = 0; i < CH_N; i++)
-		cbuf_free(&st->child[i]);
 	free(st);
 }
 
@@ -590,6 +578,103 @@ put_u64(struct cbuf *b, uint64_t v, char term)
 	return put_raw(b, q, tmp + sizeof(tmp) - q);
 }
 
+/*
+ * One element of a text[] literal inside a COPY text field: NULL as the
+ * bare word, anything else double-quoted with '"' and '\' escaped by a
+ * backslash for the array parser, and then, for COPY, every backslash
+ * doubled and tab, newline and CR escaped (so '"' becomes \\" and '\'
+ * four backslashes). Returns 0, -1 when b is full, -2 when s is not
+ * UTF-8.
+ */
+static int
+put_elem(struct cbuf *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*d;
+	size_t			 n;
+
+	if (s == NULL)
+		return put_raw(b, "NULL", 4);
+	/* Escaping at most quadruples it; and the quotes. */
+	n = strlen(s);
+	if (n > (b->max - b->len) / 4 || cbuf_reserve(b, 4 * n + 2) == -1)
+		return -1;
+	d = b->p + b->len;
+	*d++ = '"';
+	while (*p != '\0') {
+		if (*p >= 0x80) {
+			if ((n = utf8_len(p)) == 0)
+				return -2;
+			memcpy(d, p, n);
+			d += n;
+			p += n;
+			continue;
+		}
+		switch (*p) {
+		case '\\':
+			memcpy(d, "\\\\\\\\", 4);
+			d += 4;
+			break;
+		case '"':
+			memcpy(d, "\\\\\"", 3);
+			d += 3;
+			break;
+		case '\t':
+			*d++ = '\\';
+			*d++ = 't';
+			break;
+		case '\n':
+			*d++ = '\\';
+			*d++ = 'n';
+			break;
+		case '\r':
+			*d++ = '\\';
+			*d++ = 'r';
+			break;
+		default:
+			*d++ = *p;
+		}
+		p++;
+	}
+	*d++ = '"';
+	b->len = d - b->p;
+	return 0;
+}
+
+/*
+ * The text[] field of one member of an array of n structs (size bytes
+ * each, the member's const char * at off), and its terminator. Written
+ * as NULL when n is 0, or when every element would be NULL unless
+ * always: the views unnest a kind's arrays in parallel, padding with
+ * NULLs, and count its entries by the one array written always.
+ */
+static int
+put_array(struct cbuf *b, const void *base, size_t n, size_t size,
+    size_t off, int always, char term)
+{
+	const char	*s;
+	size_t		 i;
+	int		 r, any = always;
+
+	for (i = 0; i < n && !any; i++)
+		any = *(const char *const *)((const char *)base + i * size +
+		    off) != NULL;
+	if (n == 0 || !any)
+		return put_field(b, NULL, term);
+	if ((r = put_raw(b, "{", 1)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		s = *(const char *const *)((const char *)base + i * size + off);
+		if (i > 0 && (r = put_raw(b, ",", 1)) != 0)
+			return r;
+		if ((r = put_elem(b, s)) != 0)
+			return r;
+	}
+	if ((r = put_raw(b, "}", 1)) != 0)
+		return r;
+	return put_raw(b, &term, 1);
+}
+
 /* --- the sink --------------------------------------------------------- */
 
 /* Drain results after a COPY ends; 0 if it succeeded. */
@@ -684,34 +769,10 @@ flush_records(struct store *st, int end, struct dm_err *err)
 	return 0;
 }
 
-/* End the record COPY and COPY the child buffers into their tables. */
-static int
-flush_children(struct store *st, struct dm_err *err)
-{
-	size_t	i;
-
-	if (flush_records(st, 1, err) == -1)
-		return -1;
-	for (i = 0; i < CH_N; i++) {
-		if (st->child[i].len == 0)
-			continue;
-		if (copy_start(st, child_copy[i], err) == -1)
-			return -1;
-		if (copy_put(st, st->child[i].p, st->child[i].len, err) == -1)
-			return -1;
-		st->child[i].len = 0;
-		if (copy_end(st, err) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* Leave COPY mode and roll back whatever is open; forget the report. */
 static void
 reset(struct store *st)
 {
-	size_t	i;
-
 	if (st->copying && PQstatus(st->conn) == CONNECTION_OK) {
 		if (PQputCopyEnd(st->conn, "dmarcd: report aborted") == 1)
 			while (1) {
@@ -733,14 +794,9 @@ reset(struct store *st)
 	st->id[0] = '\0';
 	st->rec.len = 0;
 	st->prefix.len = 0;
-	for (i = 0; i < CH_N; i++)
-		st->child[i].len = 0;
-	/* Big reports grow the buffers: give the memory back. */
+	/* A record with long texts grows the buffer: give the memory back. */
 	if (st->rec.cap > REC_CHUNK * 2)
 		cbuf_free(&st->rec);
-	for (i = 0; i < CH_N; i++)
-		if (st->child[i].cap > (256u << 10))
-			cbuf_free(&st->child[i]);
 }
 
 static const char *
@@ -1014,43 +1070,41 @@ sink_begin(void *arg, const struct report *rep, struct dm_err *err)
 	return rc;
 }
 
+#define ARR(b, a, n, type, member, always, term)			\
+	put_array((b), (a), (n), sizeof(type), offsetof(type, member),	\
+	    (always), (term))
+
 /*
- * Write one line into a child buffer; when it is full, flush all of
- * them (which ends the record COPY) and try again.
+ * A record's reasons and auth results: the array fields that end its
+ * COPY line, in the order of record_copy.
  */
 static int
-child_line(struct store *st, enum child c, const char **f, size_t nf,
-    uint64_t idx, struct dm_err *err)
+put_arrays(struct cbuf *b, const struct record *rec)
 {
-	struct cbuf	*b = &st->child[c];
-	size_t		 start, i;
-	int		 r, tries;
+	const struct report_reason	*o = rec->reasons;
+	const struct report_dkim	*d = rec->auth_dkim;
+	const struct report_spf		*s = rec->auth_spf;
+	size_t				 no = rec->nreasons;
+	size_t				 nd = rec->nauth_dkim;
+	size_t				 ns = rec->nauth_spf;
+	int				 r;
 
-	for (tries = 0; tries < 2; tries++) {
-		start = b->len;
-		r = put_raw(b, st->id, strlen(st->id));
-		if (r == 0)
-			r = put_raw(b, "\t", 1);
-		if (r == 0)
-			r = put_u64(b, st->nrec, '\t');
-		if (r == 0)
-			r = put_u64(b, idx, '\t');
-		for (i = 0; r == 0 && i < nf; i++)
-			r = put_field(b, f[i], i + 1 == nf ? '\n' : '\t');
-		if (r == 0)
-			return 0;
-		b->len = start;
-		if (r == -2)
-			return dm_err_set(err, DM_EMSG,
-			    "record %" PRIu64 ": text is not valid UTF-8",
-			    st->nrec);
-		if (start == 0)
-			break;
-		if (flush_children(st, err) == -1)
-			return -1;
-	}
-	return dm_err_set(err, DM_EMSG, "record %" PRIu64 ": too long",
-	    st->nrec);
+	if ((r = ARR(b, o, no, struct report_reason, type.val, 1, '\t')) ||
+	    (r = ARR(b, o, no, struct report_reason, type.raw, 0, '\t')) ||
+	    (r = ARR(b, o, no, struct report_reason, comment, 0, '\t')) ||
+	    (r = ARR(b, d, nd, struct report_dkim, domain, 1, '\t')) ||
+	    (r = ARR(b, d, nd, struct report_dkim, selector, 0, '\t')) ||
+	    (r = ARR(b, d, nd, struct report_dkim, result.val, 0, '\t')) ||
+	    (r = ARR(b, d, nd, struct report_dkim, result.raw, 0, '\t')) ||
+	    (r = ARR(b, d, nd, struct report_dkim, human_result, 0, '\t')) ||
+	    (r = ARR(b, s, ns, struct report_spf, domain, 1, '\t')) ||
+	    (r = ARR(b, s, ns, struct report_spf, scope.val, 0, '\t')) ||
+	    (r = ARR(b, s, ns, struct report_spf, scope.raw, 0, '\t')) ||
+	    (r = ARR(b, s, ns, struct report_spf, result.val, 0, '\t')) ||
+	    (r = ARR(b, s, ns, struct report_spf, result.raw, 0, '\t')) ||
+	    (r = ARR(b, s, ns, struct report_spf, human_result, 0, '\n')))
+		return r;
+	return 0;
 }
 
 static int
@@ -1100,7 +1154,9 @@ sink_record(void *arg, const struct report *rep DM_UNUSED,
 	f[7] = rec->envelope_from;
 	f[8] = rec->header_from;
 	for (i = 0; r == 0 && i < 9; i++)
-		r = put_field(&st->rec, f[i], i == 8 ? '\n' : '\t');
+		r = put_field(&st->rec, f[i], '\t');
+	if (r == 0)
+		r = put_arrays(&st->rec, rec);
 	if (r != 0) {
 		st->rec.len = start;
 		return dm_err_set(err, DM_EMSG, "record %" PRIu64 ": %s",
@@ -1109,39 +1165,6 @@ sink_record(void *arg, const struct report *rep DM_UNUSED,
 	}
 	if (st->rec.len >= REC_CHUNK && flush_records(st, 0, err) == -1)
 		return -1;
-
-	for (i = 0; i < rec->nauth_dkim; i++) {
-		const struct report_dkim *d = &rec->auth_dkim[i];
-
-		f[0] = d->domain;
-		f[1] = d->selector;
-		f[2] = d->result.val;
-		f[3] = d->result.raw;
-		f[4] = d->human_result;
-		if (child_line(st, CH_DKIM, f, 5, i + 1, err) == -1)
-			return -1;
-	}
-	for (i = 0; i < rec->nauth_spf; i++) {
-		const struct report_spf *s = &rec->auth_spf[i];
-
-		f[0] = s->domain;
-		f[1] = s->scope.val;
-		f[2] = s->scope.raw;
-		f[3] = s->result.val;
-		f[4] = s->result.raw;
-		f[5] = s->human_result;
-		if (child_line(st, CH_SPF, f, 6, i + 1, err) == -1)
-			return -1;
-	}
-	for (i = 0; i < rec->nreasons; i++) {
-		const struct report_reason *o = &rec->reasons[i];
-
-		f[0] = o->type.val;
-		f[1] = o->type.raw;
-		f[2] = o->comment;
-		if (child_line(st, CH_OVR, f, 3, i + 1, err) == -1)
-			return -1;
-	}
 	return 0;
 }
 
@@ -1170,7 +1193,7 @@ sink_end(void *arg, const struct report *rep, struct dm_err *err)
 	if (st->state != ST_TXN)
 		return dm_err_set(err, DM_EINTERNAL,
 		    "database: end without a report");
-	if (flush_children(st, err) == -1)
+	if (flush_records(st, 1, err) == -1)
 		goto fail;
 	snprintf(n[0], sizeof(n[0]), "%" PRIu64, st->nrec);
 	snprintf(n[1], sizeof(n[1]), "%" PRIu64, st->messages);

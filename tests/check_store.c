@@ -660,7 +660,7 @@ END_TEST
 
 /*
  * A record whose dkim results hold long human_result texts: a few of
- * them fill the 1 MiB child buffer and force a flush mid-report.
+ * them fill the 64 kB COPY chunk many times over.
  */
 static char			*long_text;
 static struct report_dkim	 big_dk[2];
@@ -713,11 +713,11 @@ START_TEST(test_store_abort_leaves_nothing)
 
 	make_big_record();
 	make_report("big", JAN2024);
-	/* 30 records x 2 x 100 kB: the dkim buffer is flushed twice. */
+	/* 30 records x 2 x 100 kB: sent to the server before the abort. */
 	ck_assert_msg(feed_big(st, 30, 0, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(rows_everywhere(), 0);
 
-	/* The same store goes on: stored whole, with the flushes. */
+	/* The same store goes on: stored whole. */
 	ck_assert_msg(feed_big(st, 30, 1, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 30);
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim"), 60);
@@ -850,6 +850,300 @@ START_TEST(test_store_rejected_in_ledger)
 	    "line 3: not a DMARC report||,rejected|/spool/caf\\xe9.xml|gzip: "
 	    "corrupt|Org|id-1");
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 0);
+	store_free(st);
+}
+END_TEST
+
+/* --- auth results and reasons in arrays -------------------------------- */
+
+/*
+ * Text that means something to COPY, to the array parser or to SQL,
+ * and the difference between "" and NULL: each must come back through
+ * the views byte for byte.
+ */
+static const char *const hostile[] = {
+	"", "NULL", "null", "\"", "\\", "\\\"", "\"\\", "{a,b}", "a,b", "}{",
+	"{", "}", " spaced ", "\t", "tab\there", "nl\nx", "cr\rx\r\n",
+	"\\N", "\\.", "'q'", "{\"x\",NULL}",
+	"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+	"a\\\\b\\\"c\"\"d", "\\t\\n", ",", NULL,
+};
+#define NHOSTILE	nitems(hostile)
+
+static struct report_dkim	 h_dk[NHOSTILE];
+static struct report_spf	 h_sp[NHOSTILE];
+static struct report_reason	 h_rs[NHOSTILE];
+
+static const char *
+hos(size_t i)
+{
+	return hostile[i % NHOSTILE];
+}
+
+/* One record with an entry of each kind per hostile string. */
+static void
+make_hostile(void)
+{
+	size_t	i;
+
+	make_report("hostile", JAN2024);
+	for (i = 0; i < NHOSTILE; i++) {
+		h_dk[i].domain = hos(i);
+		h_dk[i].selector = hos(i + 1);
+		h_dk[i].result.val = i % 2 ? "pass" : NULL;
+		h_dk[i].result.raw = hos(i + 2);
+		h_dk[i].human_result = hos(i + 3);
+		h_sp[i].domain = hos(i + 4);
+		h_sp[i].scope.val = i % 3 ? "mfrom" : NULL;
+		h_sp[i].scope.raw = hos(i + 5);
+		h_sp[i].result.val = i % 2 ? NULL : "softfail";
+		h_sp[i].result.raw = hos(i + 6);
+		h_sp[i].human_result = hos(i + 7);
+		h_rs[i].type.val = i % 2 ? "other" : NULL;
+		h_rs[i].type.raw = hos(i + 8);
+		h_rs[i].comment = hos(i + 9);
+	}
+	recs[0].auth_dkim = h_dk;
+	recs[0].nauth_dkim = NHOSTILE;
+	recs[0].auth_spf = h_sp;
+	recs[0].nauth_spf = NHOSTILE;
+	recs[0].reasons = h_rs;
+	recs[0].nreasons = NHOSTILE;
+	recs[0].envelope_to = hos(10);
+	recs[0].envelope_from = hos(11);
+	recs[0].header_from = hos(12);
+}
+
+/* Row i, column c of r is exactly want (NULL: SQL NULL). */
+static void
+assert_value(const PGresult *r, int i, int c, const char *want)
+{
+	const char	*got = PQgetvalue(r, i, c);
+
+	if (want == NULL) {
+		ck_assert_msg(PQgetisnull(r, i, c), "row %d col %s: want NULL, "
+		    "got \"%s\"", i, PQfname(r, c), got);
+		return;
+	}
+	ck_assert_msg(!PQgetisnull(r, i, c), "row %d col %s: want \"%s\", "
+	    "got NULL", i, PQfname(r, c), want);
+	ck_assert_msg((size_t)PQgetlength(r, i, c) == strlen(want) &&
+	    memcmp(got, want, strlen(want)) == 0, "row %d col %s: want "
+	    "\"%s\", got \"%s\"", i, PQfname(r, c), want, got);
+}
+
+/* The rows of sql (ordered by idx): idx 1..n, then cols per entry. */
+static PGresult *
+rows_of(PGconn *c, const char *sql, int n)
+{
+	PGresult	*r = PQexec(c, sql);
+	int		 i;
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	ck_assert_int_eq(PQntuples(r), n);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(atoi(PQgetvalue(r, i, 0)), i + 1);
+	return r;
+}
+
+START_TEST(test_store_hostile_text_round_trips_through_views)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("hostile");
+	PGconn		*c;
+	PGresult	*r;
+	size_t		 i;
+
+	make_hostile();
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	c = connect_to(conninfo);
+
+	r = rows_of(c, "SELECT idx, domain, selector, result, result_raw, "
+	    "human_result FROM dmarc.record_dkim WHERE rec_no = 1 ORDER BY "
+	    "idx", NHOSTILE);
+	for (i = 0; i < NHOSTILE; i++) {
+		assert_value(r, i, 1, h_dk[i].domain);
+		assert_value(r, i, 2, h_dk[i].selector);
+		assert_value(r, i, 3, h_dk[i].result.val);
+		assert_value(r, i, 4, h_dk[i].result.raw);
+		assert_value(r, i, 5, h_dk[i].human_result);
+	}
+	PQclear(r);
+
+	r = rows_of(c, "SELECT idx, domain, scope, scope_raw, result, "
+	    "result_raw, human_result FROM dmarc.record_spf WHERE rec_no = 1 "
+	    "ORDER BY idx", NHOSTILE);
+	for (i = 0; i < NHOSTILE; i++) {
+		assert_value(r, i, 1, h_sp[i].domain);
+		assert_value(r, i, 2, h_sp[i].scope.val);
+		assert_value(r, i, 3, h_sp[i].scope.raw);
+		assert_value(r, i, 4, h_sp[i].result.val);
+		assert_value(r, i, 5, h_sp[i].result.raw);
+		assert_value(r, i, 6, h_sp[i].human_result);
+	}
+	PQclear(r);
+
+	r = rows_of(c, "SELECT idx, type, type_raw, comment FROM "
+	    "dmarc.record_override WHERE rec_no = 1 ORDER BY idx", NHOSTILE);
+	for (i = 0; i < NHOSTILE; i++) {
+		assert_value(r, i, 1, h_rs[i].type.val);
+		assert_value(r, i, 2, h_rs[i].type.raw);
+		assert_value(r, i, 3, h_rs[i].comment);
+	}
+	PQclear(r);
+
+	r = PQexec(c, "SELECT envelope_to, envelope_from, header_from FROM "
+	    "dmarc.record WHERE rec_no = 1");
+	ck_assert_int_eq(PQntuples(r), 1);
+	assert_value(r, 0, 0, recs[0].envelope_to);
+	assert_value(r, 0, 1, recs[0].envelope_from);
+	assert_value(r, 0, 2, recs[0].header_from);
+	PQclear(r);
+	PQfinish(c);
+
+	/* The other records are as before. */
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_spf WHERE "
+	    "rec_no = 3"), 2);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_override WHERE "
+	    "rec_no = 2"), 2);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * Entries with nothing in them still count, and are numbered in place;
+ * a column that would hold only NULLs is stored as NULL.
+ */
+START_TEST(test_store_empty_entries_keep_their_place)
+{
+	static struct report_dkim	 dk[3];
+	static struct report_reason	 rs[2];
+	struct dm_err			 err = { 0 };
+	struct store			*st = migrated_store("empty");
+
+	make_report("empty", JAN2024);
+	memset(dk, 0, sizeof(dk));
+	memset(rs, 0, sizeof(rs));
+	dk[2].selector = "";
+	recs[0].auth_dkim = dk;
+	recs[0].nauth_dkim = 3;
+	recs[2].reasons = rs;
+	recs[2].nreasons = 2;
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qs("SELECT string_agg(format('%s:%s:%s', idx, "
+	    "domain IS NULL, coalesce(selector, '-')), ',' ORDER BY idx) "
+	    "FROM dmarc.record_dkim WHERE rec_no = 1"),
+	    "1:t:-,2:t:-,3:t:");
+	ck_assert_str_eq(qs("SELECT string_agg(format('%s:%s:%s', idx, "
+	    "type IS NULL, comment IS NULL), ',' ORDER BY idx) FROM "
+	    "dmarc.record_override WHERE rec_no = 3"), "1:t:t,2:t:t");
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s', dkim_domain, "
+	    "dkim_selector, dkim_result IS NULL, reason_type) FROM "
+	    "dmarc.record WHERE rec_no = 1"), "{NULL,NULL,NULL}|"
+	    "{NULL,NULL,\"\"}|t|");
+	/* No entries: no rows, NULL arrays. */
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim WHERE "
+	    "rec_no = 2"), 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record WHERE "
+	    "rec_no = 2 AND dkim_domain IS NULL AND spf_domain IS NULL"), 1);
+	store_free(st);
+}
+END_TEST
+
+/* The enumerations are checked inside the arrays too. */
+START_TEST(test_store_array_enum_checked)
+{
+	struct dm_err			 err = { 0 };
+	struct store			*st = migrated_store("enumcheck");
+	static struct report_dkim	 dk[2];
+	static struct report_spf	 sp[1];
+	static struct report_reason	 rs[1];
+	int				 k;
+
+	for (k = 0; k < 3; k++) {
+		make_report("enum", JAN2024);
+		dk[0] = dk0[0];
+		dk[1] = dk0[1];
+		sp[0] = sp0[0];
+		rs[0] = rs1[0];
+		if (k == 0)
+			dk[1].result.val = "hardfail";
+		else if (k == 1)
+			sp[0].scope.val = "MFROM";
+		else
+			rs[0].type.val = "spam";
+		recs[0].auth_dkim = dk;
+		recs[0].auth_spf = sp;
+		recs[1].reasons = rs;
+		recs[1].nreasons = 1;
+		ck_assert_int_eq(feed(st, &input, &err), -1);
+		ck_assert_int_eq(err.scope, DM_EMSG);
+		ck_assert_msg(strstr(err.msg, "check constraint") != NULL,
+		    "%s", err.msg);
+		ck_assert_int_eq(rows_everywhere(), 0);
+	}
+	store_free(st);
+}
+END_TEST
+
+/* A record line past its bound is the report's fault, and costs nothing. */
+START_TEST(test_store_record_too_long_is_emsg)
+{
+	struct dm_err			 err = { 0 };
+	struct store			*st = migrated_store("toolong");
+	static struct report_dkim	 dk[2];
+	size_t				 n = (1u << 20) + (64u << 10);
+	char				*bs;
+
+	/* Backslashes grow four times as array elements in COPY text. */
+	bs = xmalloc(n + 1);
+	memset(bs, '\\', n);
+	bs[n] = '\0';
+	make_report("long", JAN2024);
+	dk[0] = dk0[0];
+	dk[1] = dk0[1];
+	dk[1].human_result = bs;
+	recs[1].auth_dkim = dk;
+	recs[1].nauth_dkim = 2;
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_EMSG);
+	ck_assert_msg(strstr(err.msg, "record 2: too long") != NULL, "%s",
+	    err.msg);
+	ck_assert_int_eq(rows_everywhere(), 0);
+
+	/* A quarter of it fits, and comes back whole. */
+	bs[n / 4] = '\0';
+	make_report("long", JAN2024);
+	recs[1].auth_dkim = dk;
+	recs[1].nauth_dkim = 2;
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT length(human_result) FROM "
+	    "dmarc.record_dkim WHERE rec_no = 2 AND idx = 2"), n / 4);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim WHERE "
+	    "rec_no = 2 AND human_result = repeat('\\', length(human_result))"),
+	    1);
+	free(bs);
+	store_free(st);
+}
+END_TEST
+
+/* The per-kind relations readers know are views over dmarc.record. */
+START_TEST(test_store_child_relations_are_views)
+{
+	struct store	*st = migrated_store("views2");
+
+	ck_assert_str_eq(qs("SELECT string_agg(relname || ':' || "
+	    "relkind::text, ',' ORDER BY relname) FROM pg_class WHERE "
+	    "relnamespace = 'dmarc'::regnamespace AND relname IN "
+	    "('record_dkim', 'record_spf', 'record_override')"),
+	    "record_dkim:v,record_override:v,record_spf:v");
+	ck_assert_str_eq(qs("SELECT string_agg(attname || ' ' || "
+	    "format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM "
+	    "pg_attribute WHERE attrelid = 'dmarc.record_spf'::regclass AND "
+	    "attnum > 0"), "rep_id bigint, rec_no integer, idx integer, "
+	    "domain text, scope text, scope_raw text, result text, "
+	    "result_raw text, human_result text");
 	store_free(st);
 }
 END_TEST
@@ -1008,6 +1302,11 @@ test_suite(void)
 	tcase_add_test(tc, test_store_reader_reads_only);
 	tcase_add_test(tc, test_store_writer_stores_new_month);
 	tcase_add_test(tc, test_store_many_records);
+	tcase_add_test(tc, test_store_hostile_text_round_trips_through_views);
+	tcase_add_test(tc, test_store_empty_entries_keep_their_place);
+	tcase_add_test(tc, test_store_array_enum_checked);
+	tcase_add_test(tc, test_store_record_too_long_is_emsg);
+	tcase_add_test(tc, test_store_child_relations_are_views);
 	suite_add_tcase(s, tc);
 	return s;
 }
