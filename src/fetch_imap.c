@@ -932,7 +932,8 @@ imap_open(struct fetch *f, struct dm_err *err)
 		goto fail;
 	}
 	curl_easy_setopt(im->curl, CURLOPT_ERRORBUFFER, im->errbuf);
-	curl_easy_setopt(im->curl, CURLOPT_NOSIGNAL, 1L);
+	/* with signals allowed, libcurl ignores SIGPIPE while it runs */
+	curl_easy_setopt(im->curl, CURLOPT_NOSIGNAL, 0L);
 	curl_easy_setopt(im->curl, CURLOPT_VERBOSE, 0L);
 	curl_easy_setopt(im->curl, CURLOPT_PROTOCOLS_STR, "imap,imaps");
 	curl_easy_setopt(im->curl, CURLOPT_BUFFERSIZE, IMAP_BUFSIZE);
@@ -1101,6 +1102,10 @@ imap_get(struct fetch *f, const struct fetch_item *it, struct buf *msg,
 		    msg->max);
 	if (rc == CURLE_OK)
 		return 0;
+	if (rc == CURLE_REMOTE_FILE_NOT_FOUND)
+		return dm_err_set(err, DM_ESOURCE, "imap: %s: message UID %u "
+		    "is not in \"%.200s\" (gone, or the UIDVALIDITY changed)",
+		    im->hostport, it->uid, im->url.mailbox);
 	snprintf(what, sizeof(what), "UID FETCH %u", it->uid);
 	return fail(f, rc, what, err);
 }

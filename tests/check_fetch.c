@@ -1255,10 +1255,11 @@ START_TEST(test_imap_uidvalidity_change_detected)
 	buf_init(&msg, 1u << 20);
 	ck_assert_int_eq(f->ops->get(f, &items[0], &msg, &err), -1);
 	ck_assert_int_eq(err.scope, DM_ESOURCE);
+	free(items);
 	ck_assert_int_eq(f->ops->list(f, &items, &n, 10, &err), -1);
 	ck_assert_msg(strstr(err.msg, "UIDVALIDITY") != NULL, "%s", err.msg);
+	ck_assert_ptr_null(items);
 	buf_clear(&msg);
-	free(items);
 	fetch_free(f);
 }
 END_TEST
