@@ -1323,36 +1323,28 @@ START_TEST(test_imap_list_in_windows_oldest_first)
 }
 END_TEST
 
-START_TEST(test_imap_xoauth2_token_command)
+/*
+ * The test Dovecot offers PLAIN and LOGIN, not XOAUTH2 (it could not
+ * check a real token). The token here is the account's password: a
+ * client that sent it as a password would get in. XOAUTH2 only, so
+ * the login must fail, cleanly, without the token in the message.
+ */
+START_TEST(test_imap_xoauth2_never_falls_back_to_password)
 {
-	struct tsrc		 t;
-	struct fetch		*f;
-	struct fetch_item	*items = NULL;
-	struct dm_err		 err;
-	char			 cmd[512], line[512];
-	FILE			*fp;
-	int			 seen = 0;
+	struct tsrc	 t;
+	struct fetch	*f;
+	struct dm_err	 err;
+	char		 cmd[512];
 
-	/* tests/dovecot.sh takes the password as a bearer token */
 	snprintf(cmd, sizeof(cmd), "cat '%s'", env("DOVECOT_PASSWORD_FILE"));
 	tsrc_init(&t, "imaps", "127.0.0.1", "INBOX", FETCH_AFTER_MOVE);
 	t.c.password_file = NULL;
 	t.c.auth = FETCH_AUTH_XOAUTH2;
 	t.c.token_command = cmd;
 	f = tsrc_new(&t);
-	must_open(f);
-	(void)must_list(f, &items, 1);
-	free(items);
+	open_fails(f, "login failed for user dmarc (XOAUTH2)", &err);
 	fetch_free(f);
-	snprintf(line, sizeof(line), "%s/dovecot.log", env("DOVECOT_DIR"));
-	ck_assert_ptr_nonnull(fp = fopen(line, "r"));
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strstr(line, "Login: user=<dmarc>, method=XOAUTH2") != NULL)
-			seen = 1;
-	fclose(fp);
-	ck_assert_msg(seen, "no XOAUTH2 login in dovecot.log");
-	/* a bad token: a clean failure that does not show the token */
-	t.c.token_command = "echo ya29.not-a-valid-token";
+	t.c.token_command = "echo ya29.a-token";
 	f = tsrc_new(&t);
 	open_fails(f, "login failed for user dmarc (XOAUTH2)", &err);
 	ck_assert_ptr_null(strstr(err.msg, "ya29"));
@@ -1422,7 +1414,7 @@ test_suite(void)
 	tcase_add_test(dv, test_imap_uidvalidity_change_detected);
 	tcase_add_test(dv, test_imap_utf8_mailbox_names);
 	tcase_add_test(dv, test_imap_list_in_windows_oldest_first);
-	tcase_add_test(dv, test_imap_xoauth2_token_command);
+	tcase_add_test(dv, test_imap_xoauth2_never_falls_back_to_password);
 	suite_add_tcase(s, dv);
 	return s;
 }

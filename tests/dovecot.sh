@@ -14,9 +14,6 @@
 # +2) where plaintext login is refused. "start" prints shell assignments:
 #   DOVECOT_CA=... DOVECOT_PORT=... DOVECOT_USER=dmarc DOVECOT_PASSWORD_FILE=...
 # The mail user is "nobody"; mail lives in DIR/mail/dmarc/Maildir.
-# XOAUTH2 is offered too: with no oauth2 passdb, Dovecot checks the bearer
-# token against the passdb like a password, so the test password doubles
-# as a token and the SASL exchange is tested for real.
 set -eu
 
 die() { echo "dovecot.sh: $*" >&2; exit 1; }
@@ -72,7 +69,7 @@ ssl = yes
 ssl_cert = <$dir/tls/server.pem
 ssl_key = <$dir/tls/server.key
 disable_plaintext_auth = yes
-auth_mechanisms = plain login xoauth2
+auth_mechanisms = plain login
 first_valid_uid = 1
 passdb {
   driver = passwd-file
