@@ -55,6 +55,7 @@ struct imap {
 	struct buf		 mbox;		/* URL-escaped, modified UTF-7 */
 	struct buf		 qmbox;		/* quoted, modified UTF-7 */
 	struct folder {
+		const char	*name;		/* UTF-8, from the conf */
 		struct buf	 enc;		/* modified UTF-7 */
 		struct buf	 quoted;
 		int		 exists;
@@ -66,6 +67,9 @@ struct imap {
 	struct buf		*msg;		/* get(): the message */
 	int			 msg_over;
 	char			 errbuf[CURL_ERROR_SIZE];
+	char			 said[200];	/* the last tagged NO/BAD */
+	char			 bye[200];	/* an untagged BYE */
+	int			 logout;	/* we sent LOGOUT */
 };
 
 static void	imap_close(struct fetch *);
@@ -610,6 +614,7 @@ static int
 folder_init(struct folder *fo, const char *name, const char *key,
     struct dm_err *err)
 {
+	fo->name = name;
 	buf_init(&fo->enc, 4096);
 	buf_init(&fo->quoted, 8192);
 	fo->exists = 0;
@@ -688,14 +693,65 @@ clean(char *out, size_t outlen, const char *s, size_t len)
 	out[o] = '\0';
 }
 
+/*
+ * libcurl's protocol trace: only the server's lines are read, to keep
+ * the text of its last NO or BAD and of a BYE for the error message.
+ * What we send (AUTHENTICATE with its secret) and the data are dropped
+ * unseen, and nothing is ever printed.
+ */
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct imap	*im = arg;
+	const char	*sp;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT) {
+		/* only whether it is "TAG LOGOUT": its BYE is no news */
+		if ((sp = memchr(data, ' ', size)) != NULL &&
+		    size - (size_t)(sp - data) >= 7 &&
+		    strncasecmp(sp + 1, "LOGOUT", 6) == 0)
+			im->logout = 1;
+		return 0;
+	}
+	if (type != CURLINFO_HEADER_IN || size < 2)
+		return 0;
+	if (size > 6 && strncasecmp(data, "* BYE ", 6) == 0) {
+		if (im->logout)
+			return 0;
+		clean(im->bye, sizeof(im->bye), data + 6, size - 6);
+		return 0;
+	}
+	if (data[0] == '*' || data[0] == '+')
+		return 0;
+	/* a tagged reply: "A004 NO [CANNOT] why" */
+	if ((sp = memchr(data, ' ', size)) == NULL)
+		return 0;
+	sp++;
+	size -= (size_t)(sp - data);
+	if ((size >= 3 && strncasecmp(sp, "NO ", 3) == 0) ||
+	    (size >= 4 && strncasecmp(sp, "BAD ", 4) == 0))
+		clean(im->said, sizeof(im->said), sp, size);
+	return 0;
+}
+
+/* Forget what the server said before the next transfer. */
+static void
+transfer_reset(struct imap *im)
+{
+	im->errbuf[0] = '\0';
+	im->said[0] = '\0';
+	im->bye[0] = '\0';
+	im->logout = 0;
+}
+
 /* Turn a failed transfer into err (DM_ESOURCE), naming the server. */
 static int
 fail(struct fetch *f, CURLcode rc, const char *what, struct dm_err *err)
 {
 	struct imap	*im = f->priv;
-	char		 detail[CURL_ERROR_SIZE], reason[400], bye[160];
-	const char	*d, *line, *mech;
-	size_t		 off = 0, len;
+	char		 detail[CURL_ERROR_SIZE], reason[400];
+	const char	*d, *mech;
 	long		 oserr = 0;
 
 	d = im->errbuf[0] != '\0' ? im->errbuf : curl_easy_strerror(rc);
@@ -704,10 +760,6 @@ fail(struct fetch *f, CURLcode rc, const char *what, struct dm_err *err)
 	else if (strncmp(d, "SSL: ", 5) == 0)
 		d += 5;
 	clean(detail, sizeof(detail), d, strlen(d));
-	bye[0] = '\0';
-	while (next_line(&im->reply, &off, &line, &len))
-		if (len > 6 && strncasecmp(line, "* BYE ", 6) == 0)
-			clean(bye, sizeof(bye), line + 6, len - 6);
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		snprintf(reason, sizeof(reason), "cannot resolve the host (%s)",
@@ -756,9 +808,13 @@ fail(struct fetch *f, CURLcode rc, const char *what, struct dm_err *err)
 		snprintf(reason, sizeof(reason), "%s: %s", what, detail);
 		break;
 	}
-	if (bye[0] != '\0')
+	if (im->said[0] != '\0' && (rc == CURLE_QUOTE_ERROR ||
+	    rc == CURLE_LOGIN_DENIED || rc == CURLE_REMOTE_FILE_NOT_FOUND))
 		return dm_err_set(err, DM_ESOURCE, "imap: %s: %s (the server "
-		    "said BYE: %s)", im->hostport, reason, bye);
+		    "said %s)", im->hostport, reason, im->said);
+	if (im->bye[0] != '\0')
+		return dm_err_set(err, DM_ESOURCE, "imap: %s: %s (the server "
+		    "said BYE %s)", im->hostport, reason, im->bye);
 	return dm_err_set(err, DM_ESOURCE, "imap: %s: %s", im->hostport,
 	    reason);
 }
@@ -807,7 +863,7 @@ command(struct fetch *f, int in_mailbox, const char *cmd, const char *what,
 		goto toolong;
 	buf_reset(&im->reply);
 	im->reply_over = 0;
-	im->errbuf[0] = '\0';
+	transfer_reset(im);
 	curl_easy_setopt(im->curl, CURLOPT_URL, buf_cstr(&u));
 	curl_easy_setopt(im->curl, CURLOPT_CUSTOMREQUEST, buf_cstr(&c));
 	curl_easy_setopt(im->curl, CURLOPT_WRITEFUNCTION, reply_cb);
@@ -843,8 +899,7 @@ status(struct fetch *f, struct fetch_imap_status *st, struct dm_err *err)
 
 	memset(st, 0, sizeof(*st));
 	buf_init(&cmd, 16384);
-	snprintf(what, sizeof(what), "STATUS \"%.200s\" (does the mailbox "
-	    "exist?)", im->url.mailbox);
+	snprintf(what, sizeof(what), "STATUS \"%.200s\"", im->url.mailbox);
 	if (buf_adds(&cmd, "STATUS ") == -1 ||
 	    buf_add(&cmd, im->qmbox.data, im->qmbox.len) == -1 ||
 	    buf_adds(&cmd, " (MESSAGES UIDVALIDITY)") == -1) {
@@ -934,7 +989,10 @@ imap_open(struct fetch *f, struct dm_err *err)
 	curl_easy_setopt(im->curl, CURLOPT_ERRORBUFFER, im->errbuf);
 	/* with signals allowed, libcurl ignores SIGPIPE while it runs */
 	curl_easy_setopt(im->curl, CURLOPT_NOSIGNAL, 0L);
-	curl_easy_setopt(im->curl, CURLOPT_VERBOSE, 0L);
+	/* the trace goes to debug_cb only, which reads what the server says */
+	curl_easy_setopt(im->curl, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(im->curl, CURLOPT_DEBUGDATA, im);
+	curl_easy_setopt(im->curl, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(im->curl, CURLOPT_PROTOCOLS_STR, "imap,imaps");
 	curl_easy_setopt(im->curl, CURLOPT_BUFFERSIZE, IMAP_BUFSIZE);
 	curl_easy_setopt(im->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
@@ -1088,7 +1146,7 @@ imap_get(struct fetch *f, const struct fetch_item *it, struct buf *msg,
 	}
 	im->msg = msg;
 	im->msg_over = 0;
-	im->errbuf[0] = '\0';
+	transfer_reset(im);
 	buf_reset(&im->reply);
 	curl_easy_setopt(im->curl, CURLOPT_URL, buf_cstr(&u));
 	curl_easy_setopt(im->curl, CURLOPT_CUSTOMREQUEST, NULL);
@@ -1153,6 +1211,7 @@ folder_ensure(struct fetch *f, struct folder *fo, struct dm_err *err)
 {
 	struct buf	 cmd;
 	struct dm_err	 again = { 0 };
+	char		 what[300];
 	int		 rc = -1;
 
 	if (fo->exists)
@@ -1167,7 +1226,8 @@ folder_ensure(struct fetch *f, struct folder *fo, struct dm_err *err)
 		dm_err_set(err, DM_EINTERNAL, "imap: CREATE too long");
 		goto out;
 	}
-	if (command(f, 0, buf_cstr(&cmd), "CREATE", err) == 0) {
+	snprintf(what, sizeof(what), "CREATE \"%.200s\"", fo->name);
+	if (command(f, 0, buf_cstr(&cmd), what, err) == 0) {
 		fo->exists = 1;
 		rc = 0;
 		goto out;

@@ -918,6 +918,8 @@ START_TEST(test_imap_wrong_password_leaves_mail)
 	f = tsrc_new(&t);
 	open_fails(f, "login failed for user dmarc", &err);
 	ck_assert_ptr_nonnull(strstr(err.msg, "127.0.0.1:"));
+	ck_assert_msg(strstr(err.msg, "AUTHENTICATIONFAILED") != NULL, "%s",
+	    err.msg);
 	ck_assert_ptr_null(strstr(err.msg, "not-the-password"));
 	ck_assert_uint_eq(dv_count("t_wrongpw"), 1);
 	/* and the calls after a failed open are refused, not crashes */
@@ -1023,6 +1025,33 @@ START_TEST(test_imap_ack_move_creates_folder)
 	free(items);
 	ck_assert_uint_eq(dv_count(src), 0);
 	ck_assert_uint_eq(dv_count(dst), 3);
+	fetch_free(f);
+}
+END_TEST
+
+/* A folder the server won't create: the message stays, the reason shows. */
+START_TEST(test_imap_create_refused_keeps_message)
+{
+	struct tsrc		 t;
+	struct fetch		*f;
+	struct fetch_item	*items = NULL;
+	struct dm_err		 err = { 0 };
+
+	dv_reset("t_dot");
+	dv_seed("t_dot", "100.eml");
+	tsrc_init(&t, "imaps", "127.0.0.1", "t_dot", FETCH_AFTER_MOVE);
+	/* Maildir++ under a "/" separator takes no '.' in names */
+	t.c.processed_folder = "t_dot.done";
+	f = tsrc_new(&t);
+	must_open(f);
+	ck_assert_uint_eq(must_list(f, &items, 10), 1);
+	ck_assert_int_eq(f->ops->ack(f, &items[0], 0, NULL, &err), -1);
+	ck_assert_int_eq(err.scope, DM_ESOURCE);
+	ck_assert_msg(strstr(err.msg, "refused CREATE \"t_dot.done\"") !=
+	    NULL && strstr(err.msg, "(the server said NO ") != NULL, "%s",
+	    err.msg);
+	free(items);
+	ck_assert_uint_eq(dv_count("t_dot"), 1);
 	fetch_free(f);
 }
 END_TEST
@@ -1404,6 +1433,7 @@ test_suite(void)
 	tcase_add_test(dv, test_imap_missing_mailbox);
 	tcase_add_loop_test(dv, test_imap_ack_move_creates_folder, 0,
 	    nitems(move_caps));
+	tcase_add_test(dv, test_imap_create_refused_keeps_message);
 	tcase_add_test(dv, test_imap_ack_invalid_goes_to_invalid_folder);
 	tcase_add_test(dv, test_imap_after_seen_not_listed_again);
 	tcase_add_test(dv, test_imap_after_delete);
