@@ -232,7 +232,7 @@ imap_conf(const char *name, const char *folder, const char *extra)
 	fprintf(fp, "[database]\nconninfo = %s\n\n"
 	    "[imap \"%s\"]\nurl = imaps://127.0.0.1:%d/%s\nuser = %s\n"
 	    "password_file = %s\nca_file = %s\n"
-	    "processed_folder = %s.done\ninvalid_folder = %s.bad\n"
+	    "processed_folder = %s_done\ninvalid_folder = %s_bad\n"
 	    "poll_interval = 5\n%s\n"
 	    "[daemon]\nmetrics_file = %s/%s.prom\n",
 	    db, name, dovecot_port(1), folder, env("DOVECOT_USER"),
@@ -326,8 +326,8 @@ START_TEST(test_daemon_imap_files_every_message)
 	/* exit 1: one message was rejected; the others are fine */
 	ck_assert_int_eq(run_once(conf, "--once"), 1);
 	ck_assert_int_eq(count(env("DOVECOT_USER"), "files"), 0);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "files.done"), 4);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "files.bad"), 1);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "files_done"), 4);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "files_bad"), 1);
 	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.report WHERE "
 	    "report_id LIKE 'files-%'"), 3);
 	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.ingest WHERE "
@@ -409,7 +409,7 @@ START_TEST(test_daemon_sigkill_mid_drain_stores_each_report_once)
 	    "dmarc.report p ON p.id = r.rep_id WHERE p.report_id LIKE "
 	    "'kill-%'"), n * 40);
 	ck_assert_int_eq(count(env("DOVECOT_USER"), "kill"), 0);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "kill.done"), n);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), "kill_done"), n);
 	buf_clear(&m);
 }
 END_TEST
