@@ -280,81 +280,6 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/*
- * The password or XOAUTH2 token: password_file's first line. Kept in
- * this one place: fetch_secret() in fetch.c replaces it. The result is
- * wiped and freed with pop3_secret_free().
- */
-static char *
-pop3_secret(const struct fetch_conf *c, struct dm_err *err)
-{
-	struct stat	 sb;
-	char		 tmp[SECRET_MAX + 1], *nl, *s = NULL;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	if (c->password_file == NULL) {
-		dm_err_set(err, DM_ECONFIG, "pop3: password_file is needed "
-		    "(password_command and token_command: not yet)");
-		return NULL;
-	}
-	if ((fd = open(c->password_file, O_RDONLY | O_CLOEXEC)) == -1) {
-		dm_err_set(err, DM_ECONFIG, "pop3: %s: %s", c->password_file,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    (sb.st_mode & S_IROTH)) {
-		dm_err_set(err, DM_ECONFIG, "pop3: %s: not a file or readable "
-		    "by others", c->password_file);
-		goto out;
-	}
-	while (len < SECRET_MAX) {
-		n = read(fd, tmp + len, SECRET_MAX - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			dm_err_set(err, DM_ECONFIG, "pop3: %s: %s",
-			    c->password_file, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	tmp[len] = '\0';
-	if ((nl = strchr(tmp, '\n')) != NULL)
-		*nl = '\0';
-	else if (len == SECRET_MAX) {
-		dm_err_set(err, DM_ECONFIG, "pop3: %s: first line too long",
-		    c->password_file);
-		goto out;
-	}
-	len = strlen(tmp);
-	if (len > 0 && tmp[len - 1] == '\r')
-		tmp[--len] = '\0';
-	if (len == 0) {
-		dm_err_set(err, DM_ECONFIG, "pop3: %s: empty first line",
-		    c->password_file);
-		goto out;
-	}
-	s = xstrdup(tmp);
- out:
-	explicit_bzero(tmp, sizeof(tmp));
-	close(fd);
-	return s;
-}
-
-static void
-pop3_secret_free(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 /* Printable copy of libcurl's error text (it may quote the server). */
 static void
 printable(char *dst, size_t len, const char *src)
@@ -674,7 +599,7 @@ pop3_open(struct fetch *f, struct dm_err *err)
 	f->priv = p;
 	if (parse_url(f, p, err) == -1)
 		goto fail;
-	if ((secret = pop3_secret(c, err)) == NULL)
+	if ((secret = fetch_secret(c, err)) == NULL)
 		goto fail;
 	if ((p->curl = curl_easy_init()) == NULL) {
 		dm_err_set(err, DM_EINTERNAL, "pop3: curl_easy_init failed");
@@ -698,7 +623,7 @@ pop3_open(struct fetch *f, struct dm_err *err)
 			SET(CURLOPT_LOGIN_OPTIONS, "AUTH=LOGIN");
 	}
 	/* libcurl keeps its own copy */
-	pop3_secret_free(secret);
+	fetch_secret_free(secret);
 	secret = NULL;
 	SET(CURLOPT_CONNECTTIMEOUT, tmo);
 	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, tmo);
@@ -714,7 +639,7 @@ pop3_open(struct fetch *f, struct dm_err *err)
 		goto fail;
 	return 0;
  fail:
-	pop3_secret_free(secret);
+	fetch_secret_free(secret);
 	pop3_close(f);
 	return -1;
 }
