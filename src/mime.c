@@ -176,8 +176,11 @@ report_type(GMimeObject *obj)
 static int
 count_dash_lines(struct walk *w, const char *p, size_t len)
 {
-	const char	*end = p + len, *nl;
+	const char	*end, *nl;
 
+	if (len == 0)
+		return 0;	/* p may be NULL: no arithmetic on it */
+	end = p + len;
 	if (len >= 2 && p[0] == '-' && p[1] == '-')
 		w->ndash++;
 	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {

@@ -26,6 +26,28 @@
 static char	 db[1024];		/* this run's database */
 static char	 workdir[256];		/* configs, metrics, quarantine */
 
+/*
+ * Folder names of this run: the test Dovecot outlives a run (both builds
+ * use it in turn), so each run has its own folders.
+ */
+static const char *
+folder_sfx(const char *name, const char *suffix)
+{
+	static char	 out[4][96];
+	static int	 i;
+
+	i = (i + 1) % 4;
+	snprintf(out[i], sizeof(out[i]), "%s%ld%s", name, (long)getpid(),
+	    suffix);
+	return out[i];
+}
+
+static const char *
+folder(const char *name)
+{
+	return folder_sfx(name, "");
+}
+
 static void
 quiet(void *arg, const char *msg)
 {
@@ -313,21 +335,21 @@ START_TEST(test_daemon_imap_files_every_message)
 		buf_reset(&m);
 		snprintf(id, sizeof(id), "files-%d", i);
 		report_mail(&m, id, 3);
-		deliver(env("DOVECOT_USER"), "files", id, m.data, m.len);
+		deliver(env("DOVECOT_USER"), folder("files"), id, m.data, m.len);
 	}
 	/* the same report again, and a human's mail */
 	buf_reset(&m);
 	report_mail(&m, "files-0", 3);
-	deliver(env("DOVECOT_USER"), "files", "again", m.data, m.len);
-	deliver(env("DOVECOT_USER"), "files", "human", not_a_report(),
+	deliver(env("DOVECOT_USER"), folder("files"), "again", m.data, m.len);
+	deliver(env("DOVECOT_USER"), folder("files"), "human", not_a_report(),
 	    strlen(not_a_report()));
-	conf = imap_conf("files", "files", NULL);
+	conf = imap_conf("files", folder("files"), NULL);
 	ck_assert_int_eq(run_once(conf, "migrate"), 0);
 	/* exit 1: one message was rejected; the others are fine */
 	ck_assert_int_eq(run_once(conf, "--once"), 1);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "files"), 0);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "files_done"), 4);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "files_bad"), 1);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder("files")), 0);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder_sfx("files", "_done")), 4);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder_sfx("files", "_bad")), 1);
 	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.report WHERE "
 	    "report_id LIKE 'files-%'"), 3);
 	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.ingest WHERE "
@@ -351,13 +373,13 @@ START_TEST(test_daemon_wrong_password_leaves_mail)
 	setup();
 	buf_init(&m, 1 << 20);
 	report_mail(&m, "wrongpw-1", 1);
-	deliver(env("DOVECOT_USER"), "wrongpw", "m1", m.data, m.len);
+	deliver(env("DOVECOT_USER"), folder("wrongpw"), "m1", m.data, m.len);
 	snprintf(pw, sizeof(pw), "%s/wrong.password", workdir);
 	fp = fopen(pw, "w");
 	fchmod(fileno(fp), 0600);
 	fputs("not-the-password\n", fp);
 	fclose(fp);
-	conf = imap_conf("wrongpw", "wrongpw", NULL);
+	conf = imap_conf("wrongpw", folder("wrongpw"), NULL);
 	/* point the source at the wrong password */
 	{
 		char cmd[2048];
@@ -367,7 +389,7 @@ START_TEST(test_daemon_wrong_password_leaves_mail)
 		ck_assert_int_eq(system(cmd), 0);
 	}
 	ck_assert_int_eq(run_once(conf, "--once"), 3);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "wrongpw"), 1);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder("wrongpw")), 1);
 	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.report WHERE "
 	    "report_id LIKE 'wrongpw-%'"), 0);
 	buf_clear(&m);
@@ -389,9 +411,9 @@ START_TEST(test_daemon_sigkill_mid_drain_stores_each_report_once)
 		buf_reset(&m);
 		snprintf(id, sizeof(id), "kill-%03d", i);
 		report_mail(&m, id, 40);
-		deliver(env("DOVECOT_USER"), "kill", id, m.data, m.len);
+		deliver(env("DOVECOT_USER"), folder("kill"), id, m.data, m.len);
 	}
-	conf = imap_conf("kill", "kill", NULL);
+	conf = imap_conf("kill", folder("kill"), NULL);
 	ck_assert_int_eq(run_once(conf, "migrate"), 0);
 	pid = start_daemon(conf);
 	/* let it get going, then pull the plug */
@@ -408,8 +430,8 @@ START_TEST(test_daemon_sigkill_mid_drain_stores_each_report_once)
 	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.record r JOIN "
 	    "dmarc.report p ON p.id = r.rep_id WHERE p.report_id LIKE "
 	    "'kill-%'"), n * 40);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "kill"), 0);
-	ck_assert_int_eq(count(env("DOVECOT_USER"), "kill_done"), n);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder("kill")), 0);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder_sfx("kill", "_done")), n);
 	buf_clear(&m);
 }
 END_TEST
@@ -422,7 +444,7 @@ START_TEST(test_daemon_sigterm_exits_promptly)
 	time_t		 t0;
 
 	setup();
-	conf = imap_conf("term", "term", NULL);
+	conf = imap_conf("term", folder("term"), NULL);
 	pid = start_daemon(conf);
 	sleep(1);
 	t0 = time(NULL);

@@ -389,10 +389,17 @@ START_TEST(test_pop3_xoauth2_never_falls_back_to_password)
 	struct pconf	 pc;
 	struct fetch	 f = { .ops = &fetch_pop3_ops };
 	struct dm_err	 err = { 0 };
+	char		 cmd[1100];
 
-	/* this Dovecot offers no XOAUTH2: the right password must not do */
+	/*
+	 * This Dovecot offers no XOAUTH2: the right password, handed over
+	 * as the token, must not do.
+	 */
 	pop_conf(&pc, 3);
 	pc.c.auth = FETCH_AUTH_XOAUTH2;
+	snprintf(cmd, sizeof(cmd), "cat '%s'", pc.c.password_file);
+	pc.c.password_file = NULL;
+	pc.c.token_command = cmd;
 	f.conf = &pc.c;
 	ck_assert_int_eq(f.ops->open(&f, &err), -1);
 	ck_assert_int_eq(err.scope, DM_ESOURCE);

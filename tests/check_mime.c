@@ -1114,6 +1114,27 @@ START_TEST(test_info)
 }
 END_TEST
 
+/*
+ * Found by fuzz_mime: a base64 message/rfc822 part that decodes to
+ * nothing made count_dash_lines() do arithmetic on a NULL pointer (UBSan:
+ * "applying zero offset to null pointer").
+ */
+START_TEST(test_mime_fuzz_empty_rfc822)
+{
+	struct buf		 b;
+	struct mime_info	 info;
+	struct seen		 s = { 0 };
+	struct dm_err		 err = { 0 };
+
+	buf_init(&b, 1u << 20);
+	test_load(&b, "mime", "fuzz-empty-rfc822.eml");
+	run(b.data, b.len, 0, &info, &s, &err);
+	seen_clear(&s);
+	mime_info_clear(&info);
+	buf_clear(&b);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1132,6 +1153,7 @@ test_suite(void)
 	tcase_add_loop_test(tc, test_garbage, 0, (int)nitems(garbage));
 	tcase_add_test(tc, test_fn_stops);
 	tcase_add_test(tc, test_info);
+	tcase_add_test(tc, test_mime_fuzz_empty_rfc822);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,12 +2,12 @@
 # run.sh [SECONDS]: build every tests/fuzz/fuzz_*.c with clang's libFuzzer
 # (+ASan+UBSan) and run each for SECONDS (default 20) on its seed corpus.
 # Prints one line per target; exits 1 if any target crashed or failed
-# to build. A crash input lands in tests/fuzz/out/NAME/.
+# to build. A crash input lands in tests/fuzz/out/NAME.crashes/.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-20}
 out=$top/tests/fuzz/out
-mkdir -p "$out"
+mkdir -p "$out/bin"
 build=${DM_FUZZ_BUILD:-$top/build}
 # the generated migrations table comes from the normal build
 [ -f "$build/src/sql_migrations.c" ] || { echo "fuzz: build first ($build)" >&2; exit 1; }
@@ -18,7 +18,7 @@ for f in "$top"/tests/fuzz/fuzz_*.c; do
 	[ -e "$f" ] || continue
 	name=$(basename "$f" .c)
 	mod=${name#fuzz_}
-	bin=$out/$name
+	bin=$out/bin/$name
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	    -I"$top/src" -I"$build" -I"$build/src" \
@@ -29,16 +29,17 @@ for f in "$top"/tests/fuzz/fuzz_*.c; do
 		continue
 	fi
 	corpus=$out/$name.corpus
-	mkdir -p "$corpus" "$out/$name"
+	crashes=$out/$name.crashes
+	mkdir -p "$corpus" "$crashes"
 	seeds=$top/tests/fuzz/corpus/$mod
 	[ -d "$seeds" ] || seeds=
 	if "$bin" -max_total_time="$secs" -rss_limit_mb=1024 -timeout=10 \
-	    -artifact_prefix="$out/$name/" "$corpus" $seeds \
+	    -artifact_prefix="$crashes/" "$corpus" $seeds \
 	    >"$out/$name.log" 2>&1; then
 		runs=$(grep -o 'Done [0-9]* runs' "$out/$name.log" | tail -1)
 		echo "fuzz: $name: ok (${runs:-?} in ${secs}s)"
 	else
-		echo "fuzz: $name: FAILED (see $out/$name.log, inputs in $out/$name/)"
+		echo "fuzz: $name: FAILED (see $out/$name.log, inputs in $crashes/)"
 		tail -20 "$out/$name.log"
 		fail=1
 	fi
