@@ -56,8 +56,12 @@ step check make -s -C build check
 step check-sanitizers make -s -C build-san check
 step fuzz tests/fuzz/run.sh "$fuzz_secs"
 if [ "${DM_SKIP_DISTCHECK:-0}" != 1 ]; then
-	step distcheck make -s -C build distcheck >"$rundir/distcheck.log" 2>&1 ||
-		tail -30 "$rundir/distcheck.log"
+	echo "== distcheck"
+	if ! make -s -C build distcheck >"$rundir/distcheck.log" 2>&1; then
+		tail -40 "$rundir/distcheck.log"
+		echo "== distcheck: FAILED"
+		failed_steps="$failed_steps distcheck"
+	fi
 fi
 
 # Check's own result lines, then the sum over both builds.
