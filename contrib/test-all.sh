@@ -41,6 +41,8 @@ echo "== postgresql"
 DMARCD_TEST_DB=$(tests/pg.sh start "$rundir/pg") ||
 	{ echo "postgresql did not start"; echo "0 passed, 1 failed"; exit 1; }
 export DMARCD_TEST_DB
+# check_daemon restarts it under a running daemon
+export DMARCD_TEST_PGDIR="$rundir/pg"
 echo "test database: $DMARCD_TEST_DB"
 
 echo "== dovecot"

@@ -488,18 +488,212 @@ START_TEST(test_daemon_check_lists_every_error)
 }
 END_TEST
 
+/* Files in dir (not recursive), or -1. */
+static int
+files_in(const char *dir, const char *suffix)
+{
+	char	 cmd[1200], out[64] = "";
+	FILE	*p;
+
+	snprintf(cmd, sizeof(cmd), "ls -1 '%s' 2>/dev/null | grep -c '%s$'",
+	    dir, suffix);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	if (fgets(out, sizeof(out), p) == NULL)
+		out[0] = '\0';
+	pclose(p);
+	return atoi(out);
+}
+
+START_TEST(test_daemon_pop3_drain)
+{
+	struct buf	 m;
+	char		 path[600], qdir[512], id[64];
+	FILE		*fp;
+	int		 i;
+
+	setup();
+	buf_init(&m, 1 << 20);
+	for (i = 0; i < 3; i++) {
+		buf_reset(&m);
+		snprintf(id, sizeof(id), "pop-%ld-%d", (long)getpid(), i);
+		report_mail(&m, id, 2);
+		deliver(env("DOVECOT_POP_USER"), "INBOX", id, m.data, m.len);
+	}
+	deliver(env("DOVECOT_POP_USER"), "INBOX", "human", not_a_report(),
+	    strlen(not_a_report()));
+	snprintf(qdir, sizeof(qdir), "%s/pop-quarantine", workdir);
+	snprintf(path, sizeof(path), "%s/pop.conf", workdir);
+	fp = fopen(path, "w");
+	fchmod(fileno(fp), 0600);
+	fprintf(fp, "[database]\nconninfo = %s\n[pop3 \"p\"]\n"
+	    "url = pop3s://127.0.0.1:%d\nuser = %s\npassword_file = %s\n"
+	    "ca_file = %s\nquarantine_dir = %s\n", db, dovecot_port(3),
+	    env("DOVECOT_POP_USER"), env("DOVECOT_PASSWORD_FILE"),
+	    env("DOVECOT_CA"), qdir);
+	fclose(fp);
+	ck_assert_int_eq(run_once(path, "migrate"), 0);
+	ck_assert_int_eq(run_once(path, "--once"), 1);	/* one rejected */
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.report "
+		    "WHERE report_id LIKE 'pop-%ld-%%'", (long)getpid());
+		ck_assert_int_eq(sql_num(sql), 3);
+	}
+	ck_assert_int_eq(count(env("DOVECOT_POP_USER"), "INBOX"), 0);
+	/* the rejected mail was saved, with its reason, before DELE */
+	{
+		char cmd[1200];
+
+		/* the mailbox may hold others' leftovers: look for ours */
+		snprintf(cmd, sizeof(cmd), "test \"$(grep -l 'Just a human' "
+		    "'%s'/new/* | wc -l)\" = 1", qdir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	ck_assert_int_ge(files_in(qdir, ".reason"), 1);
+	buf_clear(&m);
+}
+END_TEST
+
+START_TEST(test_daemon_maildir_drain)
+{
+	struct buf	 m;
+	char		 md[512], path[600], sub[700], id[64];
+	FILE		*fp;
+	int		 i;
+	static const char *const subs[] = { "cur", "new", "tmp" };
+
+	setup();
+	snprintf(md, sizeof(md), "%s/Maildir", workdir);
+	mkdir(md, 0700);
+	for (i = 0; i < 3; i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", md, subs[i]);
+		mkdir(sub, 0700);
+	}
+	buf_init(&m, 1 << 20);
+	for (i = 0; i < 2; i++) {
+		buf_reset(&m);
+		snprintf(id, sizeof(id), "md-%ld-%d", (long)getpid(), i);
+		report_mail(&m, id, 2);
+		snprintf(sub, sizeof(sub), "%s/new/%s", md, id);
+		fp = fopen(sub, "w");
+		fwrite(m.data, 1, m.len, fp);
+		fclose(fp);
+	}
+	snprintf(sub, sizeof(sub), "%s/new/human", md);
+	fp = fopen(sub, "w");
+	fputs(not_a_report(), fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/md.conf", workdir);
+	fp = fopen(path, "w");
+	fchmod(fileno(fp), 0600);
+	fprintf(fp, "[database]\nconninfo = %s\n[maildir \"local\"]\n"
+	    "path = %s\n", db, md);
+	fclose(fp);
+	ck_assert_int_eq(run_once(path, "migrate"), 0);
+	ck_assert_int_eq(run_once(path, "--once"), 1);
+	snprintf(sub, sizeof(sub), "%s/new", md);
+	ck_assert_int_eq(files_in(sub, ""), 0);
+	snprintf(sub, sizeof(sub), "%s/.processed/cur", md);
+	ck_assert_int_eq(files_in(sub, ""), 2);
+	snprintf(sub, sizeof(sub), "%s/.invalid/cur", md);
+	ck_assert_int_eq(files_in(sub, ""), 1);
+	buf_clear(&m);
+}
+END_TEST
+
+/* The port of the test PostgreSQL, from its conninfo. */
+static const char *
+pg_port(void)
+{
+	static char	 port[16];
+	const char	*p = strstr(test_need_db(), "port=");
+
+	ck_assert_ptr_nonnull(p);
+	snprintf(port, sizeof(port), "%.*s", (int)strspn(p + 5,
+	    "0123456789"), p + 5);
+	return port;
+}
+
+static void
+pg_ctl(const char *what)
+{
+	const char	*dir = getenv("DMARCD_TEST_PGDIR");
+	char		 cmd[1200];
+
+	snprintf(cmd, sizeof(cmd), "'%s/../pg.sh' %s '%s' %s >/dev/null "
+	    "2>&1", env("DM_TESTDATA"), what, dir, strcmp(what, "start") ?
+	    "" : pg_port());
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_daemon_rides_out_postgresql_restart)
+{
+	struct buf	 m;
+	const char	*conf;
+	char		 id[64], sql[256];
+	pid_t		 pid;
+	int		 i, status;
+
+	setup();
+	if (getenv("DMARCD_TEST_PGDIR") == NULL) {
+		ck_assert_msg(getenv("CI") == NULL ||
+		    strcmp(getenv("CI"), "true") != 0,
+		    "DMARCD_TEST_PGDIR is not set under CI");
+		return;		/* can't restart a server we don't own */
+	}
+	buf_init(&m, 1 << 20);
+	conf = imap_conf("pgr", folder("pgr"), NULL);
+	ck_assert_int_eq(run_once(conf, "migrate"), 0);
+	pid = start_daemon(conf);
+	for (i = 0; i < 3; i++) {
+		buf_reset(&m);
+		snprintf(id, sizeof(id), "pgr-%ld-a%d", (long)getpid(), i);
+		report_mail(&m, id, 2);
+		deliver(env("DOVECOT_USER"), folder("pgr"), id, m.data, m.len);
+	}
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id LIKE 'pgr-%ld-%%'", (long)getpid());
+	ck_assert_int_eq(wait_for(sql, 3, 30), 3);
+	/* the database goes away while mail keeps arriving */
+	pg_ctl("stop");
+	for (i = 0; i < 3; i++) {
+		buf_reset(&m);
+		snprintf(id, sizeof(id), "pgr-%ld-b%d", (long)getpid(), i);
+		report_mail(&m, id, 2);
+		deliver(env("DOVECOT_USER"), folder("pgr"), id, m.data, m.len);
+	}
+	sleep(7);	/* a poll or two fails meanwhile */
+	ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);	/* alive */
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder("pgr")), 3);
+	pg_ctl("start");
+	ck_assert_int_eq(wait_for(sql, 6, 90), 6);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder("pgr")), 0);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder_sfx("pgr",
+	    "_done")), 6);
+	buf_clear(&m);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
 	Suite	*s = suite_create("daemon");
 	TCase	*tc = tcase_create("daemon");
 
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_daemon_check_lists_every_error);
 	tcase_add_test(tc, test_daemon_imap_files_every_message);
 	tcase_add_test(tc, test_daemon_wrong_password_leaves_mail);
 	tcase_add_test(tc, test_daemon_sigkill_mid_drain_stores_each_report_once);
 	tcase_add_test(tc, test_daemon_sigterm_exits_promptly);
+	tcase_add_test(tc, test_daemon_pop3_drain);
+	tcase_add_test(tc, test_daemon_maildir_drain);
+	tcase_add_test(tc, test_daemon_rides_out_postgresql_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }
