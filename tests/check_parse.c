@@ -322,7 +322,8 @@ static const struct sample samples[] = {
 	{ "hardfail.xml", 0, 1, 1, 0, "reporting org", "abcdef",
 	    "mydomain.org", NULL },
 	/* <email><bad-xml@bad-xml.net></email>: not well-formed */
-	{ "invalid_xml.xml", -1, 0, 0, 0, "", "", "",
+	/* streamed: what came before the error is known */
+	{ "invalid_xml.xml", -1, 0, 0, 0, "veeam.com", "", "",
 	    "xml: line 5: error parsing attribute name" },
 	{ "mailru.xml", 0, 1, 1, 0, "Mail.Ru", "28327321193681154911721360800",
 	    "foobar.de", NULL },
@@ -704,7 +705,7 @@ static const struct inline_case cases[] = {
 	{ "control_char", "<feedback><report_metadata><org_name>a\x07"
 	    "</org_name>", -1, "xml: line 1: PCDATA invalid Char value 7" },
 	{ "undeclared_entity", "<feedback><report_metadata><org_name>&e;"
-	    "</org_name>", -1, "xml: line 1: Entity 'e' not defined" },
+	    "</org_name>", -1, "xml: entity reference refused" },
 	{ "doctype", "<!DOCTYPE feedback>" DOC(REC), -1,
 	    "xml: DOCTYPE refused" },
 	{ "xxe",
@@ -736,7 +737,7 @@ static const struct inline_case cases[] = {
 	    "<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;"
 	    "&lol8;&lol8;\">]><feedback><report_metadata><org_name>&lol9;"
 	    "</org_name></report_metadata></feedback>", -1,
-	    "xml: line 1: Detected an entity reference loop" },
+	    "xml: DOCTYPE refused" },
 	{ "depth_17", DOC(NEST8 NEST8 END8 END8 REC), -1,
 	    "xml: elements nested deeper than 16" },
 	{ "begin_after_end",
