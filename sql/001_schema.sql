@@ -135,16 +135,18 @@ CREATE TABLE IF NOT EXISTS dmarc.record (
 				    <@ '{none,neutral,pass,fail,softfail,'
 				    'temperror,permerror,policy}'::text[]),
 	spf_result_raw		text[],
-	spf_human_result	text[],
-	PRIMARY KEY (begin_time, rep_id, rec_no)
+	spf_human_result	text[]
 ) PARTITION BY RANGE (begin_time);
 -- No DEFAULT partition: it would block creating the months later.
 --
--- Every index is paid for by each record stored: the primary key and
--- (domain, begin_time) are cheap (a report's rows arrive in key order),
--- and a BRIN index on rep_id (ids only grow, a report's rows are
--- adjacent) finds a report's records for the views below and for the
--- delete cascade for almost nothing. An index on source_ip is not made:
+-- Every index is paid for by each record stored. There is no primary
+-- key: (rep_id, rec_no) is unique by construction (one transaction
+-- writes a report's records 1..N, once), no query looks a single record
+-- up, and measured on 200,000 records its index cost 0.6 s of the 2.5 s
+-- PostgreSQL spends storing them. (domain, begin_time) serves the
+-- per-domain queries; a BRIN index on rep_id (ids only grow, a report's
+-- rows are adjacent) finds a report's records for the views below and
+-- for the delete cascade for almost nothing. An index on source_ip is not made:
 -- its inserts land all over the tree and cost as much as the other
 -- three together, and no reader here looks records up by address.
 -- Those that do can add it:

@@ -685,6 +685,10 @@ test_suite(void)
 	Suite	*s = suite_create("daemon");
 	TCase	*tc = tcase_create("daemon");
 
+	/* the whole program needs both servers: skip (77) or fail (CI) */
+	test_need_db();
+	test_need_dovecot();
+
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_daemon_check_lists_every_error);
 	tcase_add_test(tc, test_daemon_imap_files_every_message);

@@ -530,6 +530,12 @@ test_suite(void)
 	tcase_add_test(tc, test_ingest_mbox_splits_messages);
 	tcase_add_test(tc, test_ingest_exit_codes);
 	suite_add_tcase(s, tc);
+	/* without a database (and not under CI): the dry-run half only */
+	if (getenv("DMARCD_TEST_DB") == NULL && (getenv("CI") == NULL ||
+	    strcmp(getenv("CI"), "true") != 0)) {
+		fprintf(stderr, "DMARCD_TEST_DB not set: store tests skipped\n");
+		return s;
+	}
 	tcase_set_timeout(db, 60);
 	tcase_add_test(db, test_ingest_stores_every_sample_exactly_once);
 	tcase_add_test(db, test_ingest_two_importers_race);
