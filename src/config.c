@@ -377,6 +377,17 @@ check_source(struct config *cf, struct fetch_conf *fc)
 	else if (nsecret != 1)
 		BAD("exactly one of password_file, password_command and "
 		    "token_command", cf->path, w, fc->name);
+	if (fc->password_file != NULL) {
+		struct stat	 sb;
+
+		if (stat(fc->password_file, &sb) == -1)
+			BAD("password_file %s: %s", cf->path, w, fc->name,
+			    fc->password_file, strerror(errno));
+		else if (sb.st_mode & (S_IRWXG | S_IRWXO))
+			BAD("password_file %s is readable by others: chmod 600 "
+			    "%s", cf->path, w, fc->name, fc->password_file,
+			    fc->password_file);
+	}
 	if (fc->kind == FETCH_IMAP && fc->after == FETCH_AFTER_KEEP)
 		BAD("after = keep is for POP3; IMAP takes move, seen or "
 		    "delete", cf->path, w, fc->name);
