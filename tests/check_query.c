@@ -25,6 +25,7 @@
 #include "test.h"
 #include "buf.h"
 #include "query.h"
+#include "store.h"
 #include "util.h"
 
 #define USEC		INT64_C(1000000)
@@ -92,20 +93,20 @@ db_exec_file(PGconn *conn, const char *path)
 	buf_clear(&b);
 }
 
-/*
- * The schema, as sql/001_schema.sql has it. The one place to switch
- * over to store_migrate() once store.c is in.
- */
+/* The schema, as dmarcd migrate makes it: every migration. */
 static void
-db_apply_schema(PGconn *conn)
+db_apply_schema(const char *conninfo)
 {
-	char	 path[PATH_MAX];
+	struct dm_err	 err = { 0 };
+	struct store	*st;
+	int		 applied = 0;
 
-	snprintf(path, sizeof(path), "%s/../../sql/001_schema.sql",
-	    getenv("DM_TESTDATA") != NULL ? getenv("DM_TESTDATA") :
-	    "tests/data");
-	db_exec(conn, "SET client_min_messages TO warning");
-	db_exec_file(conn, path);
+	if ((st = store_open(conninfo, &err)) == NULL ||
+	    store_migrate(st, &applied, &err) == -1)
+		die("migrate: %s", err.msg);
+	if (applied < 2)
+		die("migrate: %d migrations applied", applied);
+	store_free(st);
 }
 
 /* A key=value conninfo for what conn is connected to. */
@@ -175,9 +176,10 @@ db_setup(void)
 	PQfinish(conn);
 
 	conn = db_open(base, fixture_name);
-	db_apply_schema(conn);
-	db_exec_file(conn, test_path("query", "fixture.sql"));
 	conninfo_of(conn, fixture_db, sizeof(fixture_db));
+	db_apply_schema(fixture_db);
+	db_exec(conn, "SET client_min_messages TO warning");
+	db_exec_file(conn, test_path("query", "fixture.sql"));
 	PQfinish(conn);
 	conn = db_open(base, empty_name);
 	conninfo_of(conn, empty_db, sizeof(empty_db));
@@ -309,6 +311,31 @@ static const struct golden {
 	    { "ingest", 0, NULL, "2d", NULL, -1, 0 }, F_ALL },
 	{ "ingest-limit", { "ingest", 0, NULL, NULL, NULL, 2, 0 }, F_ALL },
 	{ "ingest-wide", { "ingest", 0, NULL, NULL, NULL, -1, 250 }, 1 },
+	/* the reports' begin in range: times are days at midnight */
+	{ "reports-days",
+	    { "reports", 0, "example.com", NULL, NULL, -1, 0 }, 1 },
+
+	{ "sources", { "sources", 0, NULL, NULL, NULL, -1, 0 }, F_ALL },
+	{ "sources-domain",
+	    { "sources", 0, "example.ORG", NULL, NULL, -1, 0 }, F_ALL },
+	{ "sources-range",
+	    { "sources", 0, NULL, "2024-03-01", "2024-03-03", -1, 0 }, F_ALL },
+	{ "sources-limit", { "sources", 0, NULL, NULL, NULL, 2, 0 }, F_ALL },
+	{ "sources-empty",
+	    { "sources", 0, "example.net", NULL, NULL, -1, 0 }, F_ALL },
+	{ "sources-wide", { "sources", 0, NULL, NULL, NULL, -1, 120 }, 1 },
+
+	{ "failures", { "failures", 0, NULL, NULL, NULL, -1, 0 }, F_ALL },
+	{ "failures-domain",
+	    { "failures", 0, "example.com", NULL, NULL, -1, 0 }, F_ALL },
+	{ "failures-range",
+	    { "failures", 0, NULL, "2024-02-01", "2024-03-01", -1, 0 },
+	    F_ALL },
+	{ "failures-limit", { "failures", 0, NULL, NULL, NULL, 1, 0 }, F_ALL },
+	/* example.org's only source passes */
+	{ "failures-empty",
+	    { "failures", 0, "example.org", NULL, NULL, -1, 0 }, F_ALL },
+	{ "failures-wide", { "failures", 0, NULL, NULL, NULL, -1, 250 }, 1 },
 	/* rejected inputs have no report, hence no domain */
 	{ "ingest-empty",
 	    { "ingest", 0, "example.org", NULL, NULL, -1, 0 }, F_ALL },
@@ -788,9 +815,9 @@ END_TEST
 /* --- rendering without a database: synthetic results ------------------- */
 
 static const struct query_col synth_cols[] = {
-	{ "name", NULL, QUERY_TEXT, 0, "text" },
-	{ "n", NULL, QUERY_COUNT, 0, "a count" },
-	{ "at", NULL, QUERY_TIME, 0, "a time" },
+	{ "name", NULL, QUERY_TEXT, 0, "text", 0, 0, 0 },
+	{ "n", NULL, QUERY_COUNT, 0, "a count", 0, 0, 0 },
+	{ "at", NULL, QUERY_TIME, 0, "a time", 0, 0, 0 },
 };
 static const struct query_cmd synth = { "synth", "test", "test", "",
 	synth_cols, nitems(synth_cols) };
