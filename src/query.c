@@ -168,8 +168,8 @@ static const char ingest_sql[] =
 	    "the address's DNS name (PTR): empty until enrichment", 0, \
 	    ENRICH_DROP, 0 }, \
 	{ "base_domain", "base", QUERY_TEXT, 0, \
-	    "the PTR name's organisational domain: empty until " \
-	    "enrichment", 0, ENRICH_DROP, 0 }
+	    "the PTR name's base domain: empty until enrichment", 0, \
+	    ENRICH_DROP, 0 }
 
 /* In sources' tables only the empty enrichment columns may go. */
 #define PASS_DROP	0
@@ -291,7 +291,8 @@ const struct query_cmd query_cmds[] = {
 	    "carried: their header_from domains and their DKIM and SPF\n"
 	    "results, each listed once. In JSON these are arrays: of strings,\n"
 	    "of {domain, selector, result} and of {domain, scope, result}\n"
-	    "(null where the report had none); in tables and CSV one line,\n"
+	    "(empty when there were none; a selector or scope the report\n"
+	    "did not give is null); in tables and CSV one line each,\n"
 	    "\"a.example, b.example\", \"example.com/s1=pass\",\n"
 	    "\"example.com/mfrom=softfail\". A result or scope that was not\n"
 	    "one of the RFC's words is shown as sent. A table narrower than\n"
@@ -2099,9 +2100,9 @@ query_help(const struct query_cmd *cmd, FILE *out)
 			type = "text";
 			break;
 		}
-		fprintf(out, "  %-13s %-6s %s\n", col->name, type, col->help);
+		fprintf(out, "  %-13s %-7s %s\n", col->name, type, col->help);
 		if (col->head != NULL)
-			fprintf(out, "  %-13s %-6s (table header: %s)\n", "",
+			fprintf(out, "  %-13s %-7s (table header: %s)\n", "",
 			    "", col->head);
 	}
 	fprintf(out, "\nTimes are UTC: YYYY-MM-DD HH:MM in tables (YYYY-MM-DD "
