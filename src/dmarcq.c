@@ -57,6 +57,54 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL,	0 },
 };
 
+/* A command, what it shows and its columns, wrapped at 76. */
+static void
+usage_cmd(const struct query_cmd *cmd, FILE *out)
+{
+	size_t	 col;
+	int	 f;
+
+	fprintf(out, "  %-9s %s\n", cmd->name, cmd->brief);
+	col = 76;
+	for (f = 0; f < cmd->ncols; f++) {
+		if (col + 1 + strlen(cmd->cols[f].name) > 76) {
+			fprintf(out, "%s            ", f > 0 ? "\n" : "");
+			col = 12;
+		} else {
+			fputc(' ', out);
+			col++;
+		}
+		fputs(cmd->cols[f].name, out);
+		col += strlen(cmd->cols[f].name);
+	}
+	fputc('\n', out);
+}
+
+/* Each column name once, with what it means where it first appears. */
+static void
+usage_glossary(FILE *out)
+{
+	const struct query_col	*col;
+	size_t			 i, j;
+	int			 f, g, n, seen;
+
+	for (i = 0; i < query_ncmds; i++)
+		for (f = 0; f < query_cmds[i].ncols; f++) {
+			col = &query_cmds[i].cols[f];
+			seen = 0;
+			/* the columns before this one, in every command */
+			for (j = 0; j <= i && !seen; j++) {
+				n = j < i ? query_cmds[j].ncols : f;
+				for (g = 0; g < n && !seen; g++)
+					seen = strcmp(col->name,
+					    query_cmds[j].cols[g].name) == 0;
+			}
+			if (!seen)
+				fprintf(out, "  %-13s %s\n", col->name,
+				    col->help);
+		}
+}
+
 static void
 usage_help(FILE *out)
 {
@@ -70,10 +118,14 @@ usage_help(FILE *out)
 "Query the DMARC aggregate reports and the ingest ledger that dmarcd\n"
 "stored in PostgreSQL. dmarcq only reads.\n"
 "\n"
-"Commands (dmarcq COMMAND --help tells what each column means):\n");
+"Commands and their columns (dmarcq COMMAND --help tells more):\n");
 	for (i = 0; i < query_ncmds; i++)
-		fprintf(out, "  %-10s %s\n", query_cmds[i].name,
-		    query_cmds[i].brief);
+		usage_cmd(&query_cmds[i], out);
+	fprintf(out,
+"\n"
+"What the columns mean (the CSV header and JSON key; a table may show a\n"
+"shorter header, see COMMAND --help):\n");
+	usage_glossary(out);
 	fprintf(out,
 "\n"
 "Options, before or after COMMAND:\n"
@@ -84,15 +136,21 @@ usage_help(FILE *out)
 "                     user=dmarcq\") or URI (postgresql://dmarcq@db/dmarc)\n"
 "  --format FORMAT    table (the default): aligned columns with a header,\n"
 "                       fitted to 80 columns (or to a wider terminal) by\n"
-"                       cutting long text with \"…\"; counts with thousands\n"
-"                       separators; times as YYYY-MM-DD HH:MM (UTC);\n"
-"                       control characters shown escaped (\\n, \\x1b)\n"
+"                       cutting long text with \"…\", and when that is not\n"
+"                       enough by leaving out the columns COMMAND --help\n"
+"                       names (a last line says which); counts with\n"
+"                       thousands separators; times as YYYY-MM-DD HH:MM\n"
+"                       (UTC), or YYYY-MM-DD when all in the column are\n"
+"                       whole days; lists as a, b and objects as\n"
+"                       domain/selector=result; control characters shown\n"
+"                       escaped (\\n, \\x1b)\n"
 "                     csv: RFC 4180, a header row, CRLF line ends; a cell\n"
 "                       starting with = + - @, tab or CR gets a leading '\n"
-"                       so that spreadsheets keep it as text\n"
+"                       so that spreadsheets keep it as text; lists as in\n"
+"                       tables\n"
 "                     json: an array of objects, keys as the columns; times\n"
-"                       YYYY-MM-DDTHH:MM:SSZ, counts as numbers, null when\n"
-"                       empty\n"
+"                       YYYY-MM-DDTHH:MM:SSZ, counts as numbers, lists as\n"
+"                       arrays, null when empty\n"
 "  --domain D         only the policy domain D (exact, case-insensitive)\n"
 "  --since T          only from T on (inclusive)\n"
 "  --until T          only before T (exclusive)\n"

@@ -34,23 +34,23 @@
 
 static const struct query_col summary_cols[] = {
 	{ "domain", NULL, QUERY_TEXT, 0,
-	    "the policy domain (policy_published/domain)" },
+	    "the policy domain (policy_published/domain)", 0, 0, 0 },
 	{ "reports", NULL, QUERY_COUNT, 0,
-	    "aggregate reports with records in the range" },
+	    "aggregate reports with records in the range", 0, 0, 0 },
 	{ "messages", NULL, QUERY_COUNT, 0,
-	    "messages reported: the records' counts summed" },
+	    "messages reported: the records' counts summed", 0, 0, 0 },
 	{ "dmarc_pass", "pass", QUERY_COUNT, 0,
-	    "messages where the DKIM or the SPF verdict is pass" },
+	    "messages where the DKIM or the SPF verdict is pass", 0, 0, 0 },
 	{ "dmarc_fail", "fail", QUERY_COUNT, 0,
-	    "messages - dmarc_pass" },
+	    "messages - dmarc_pass", 0, 0, 0 },
 	{ "dkim_aligned", "dkim", QUERY_COUNT, 0,
-	    "messages whose policy_evaluated dkim is pass" },
+	    "messages whose policy_evaluated dkim is pass", 0, 0, 0 },
 	{ "spf_aligned", "spf", QUERY_COUNT, 0,
-	    "messages whose policy_evaluated spf is pass" },
+	    "messages whose policy_evaluated spf is pass", 0, 0, 0 },
 	{ "quarantined", "quar", QUERY_COUNT, 0,
-	    "messages with disposition quarantine" },
+	    "messages with disposition quarantine", 0, 0, 0 },
 	{ "rejected", "reject", QUERY_COUNT, 0,
-	    "messages with disposition reject" },
+	    "messages with disposition reject", 0, 0, 0 },
 };
 
 /*
@@ -73,14 +73,17 @@ static const char summary_sql[] =
 
 static const struct query_col reports_cols[] = {
 	{ "org_name", NULL, QUERY_TEXT, 0,
-	    "the reporting organisation, as sent" },
+	    "the reporting organisation, as sent", 0, 0, 0 },
 	{ "report_id", NULL, QUERY_TEXT, 0,
-	    "the reporter's id of the report" },
-	{ "domain", NULL, QUERY_TEXT, 0, "the policy domain" },
-	{ "begin", NULL, QUERY_TIME, 0, "start of the reported range (UTC)" },
-	{ "end", NULL, QUERY_TIME, 0, "end of the reported range (UTC)" },
-	{ "records", NULL, QUERY_COUNT, 0, "records stored" },
-	{ "messages", NULL, QUERY_COUNT, 0, "the records' counts summed" },
+	    "the reporter's id of the report", 8, 0, 0 },
+	{ "domain", NULL, QUERY_TEXT, 0, "the policy domain", 0, 0, 0 },
+	{ "begin", NULL, QUERY_TIME, 0, "start of the reported range (UTC)",
+	    0, 0, 0 },
+	{ "end", NULL, QUERY_TIME, 0, "end of the reported range (UTC)", 0, 1,
+	    QUERY_DAYEND },
+	{ "records", NULL, QUERY_COUNT, 0, "records stored", 0, 0, 0 },
+	{ "messages", NULL, QUERY_COUNT, 0, "the records' counts summed",
+	    0, 0, 0 },
 };
 
 static const char reports_sql[] =
@@ -93,17 +96,21 @@ static const char reports_sql[] =
 	" ORDER BY begin_time DESC, id DESC LIMIT $4::bigint";
 
 static const struct query_col ingest_cols[] = {
-	{ "time", NULL, QUERY_TIME, 0, "when it was processed (UTC)" },
+	{ "time", NULL, QUERY_TIME, 0, "when it was processed (UTC)",
+	    0, 0, 0 },
 	{ "source", NULL, QUERY_TEXT, 0,
-	    "where it came from: file, stdin, imap:NAME, ..." },
-	{ "input", NULL, QUERY_TEXT, 0, "path or mailbox location" },
+	    "where it came from: file, stdin, imap:NAME, ...", 0, 0, 0 },
+	{ "input", NULL, QUERY_TEXT, 0, "path or mailbox location", 0, 0, 0 },
 	{ "message_id", NULL, QUERY_TEXT, 0,
-	    "the mail's Message-ID (empty for files)" },
-	{ "sha256", NULL, QUERY_TEXT, 0, "SHA-256 of the report payload" },
-	{ "outcome", NULL, QUERY_TEXT, 9, "stored, duplicate or rejected" },
-	{ "reason", NULL, QUERY_TEXT, 0, "why it was rejected" },
-	{ "org_name", NULL, QUERY_TEXT, 0, "the report's organisation" },
-	{ "report_id", NULL, QUERY_TEXT, 0, "the report's id" },
+	    "the mail's Message-ID (empty for files)", 0, 2, 0 },
+	{ "sha256", NULL, QUERY_TEXT, 0, "SHA-256 of the report payload",
+	    0, 1, 0 },
+	{ "outcome", NULL, QUERY_TEXT, 9, "stored, duplicate or rejected",
+	    0, 0, 0 },
+	{ "reason", NULL, QUERY_TEXT, 0, "why it was rejected", 0, 0, 0 },
+	{ "org_name", NULL, QUERY_TEXT, 0, "the report's organisation",
+	    0, 4, 0 },
+	{ "report_id", NULL, QUERY_TEXT, 0, "the report's id", 0, 3, 0 },
 };
 
 /* --domain goes through the stored report: rejected inputs have none. */
@@ -115,6 +122,143 @@ static const char ingest_sql[] =
 	" AND ($2::timestamptz IS NULL OR i.time >= $2)"
 	" AND ($3::timestamptz IS NULL OR i.time < $3)"
 	" ORDER BY i.time DESC, i.id DESC LIMIT $4::bigint";
+
+/*
+ * The figures of sources and failures, per (policy domain, source
+ * address), as the views define them, from the rows of dmarc.record
+ * whose report's begin is in the range (records carry their report's).
+ */
+#define SOURCE_RECORDS \
+	" FROM dmarc.record" \
+	" WHERE ($1::text IS NULL OR domain = $1)" \
+	" AND ($2::timestamptz IS NULL OR begin_time >= $2)" \
+	" AND ($3::timestamptz IS NULL OR begin_time < $3)"
+#define SOURCE_PASS	"coalesce(dkim = 'pass' OR spf = 'pass', false)"
+#define SOURCE_FIGURES \
+	"SELECT domain, source_ip, sum(count)::bigint AS messages," \
+	" coalesce(sum(count) FILTER (WHERE " SOURCE_PASS "), 0)::bigint" \
+	"  AS dmarc_pass," \
+	" (sum(count) - coalesce(sum(count) FILTER (WHERE " SOURCE_PASS \
+	"), 0))::bigint AS dmarc_fail," \
+	" coalesce(sum(count) FILTER (WHERE dkim = 'pass'), 0)::bigint" \
+	"  AS dkim_aligned," \
+	" coalesce(sum(count) FILTER (WHERE spf = 'pass'), 0)::bigint" \
+	"  AS spf_aligned"
+#define SOURCE_GROUPS	SOURCE_RECORDS " GROUP BY domain, source_ip"
+
+#define SOURCE_COLS \
+	{ "domain", NULL, QUERY_TEXT, 0, "the policy domain", 0, 0, 0 }, \
+	{ "source_ip", NULL, QUERY_INET, 0, \
+	    "the sending address (the record's source_ip)", 0, 0, 0 }, \
+	{ "messages", NULL, QUERY_COUNT, 0, \
+	    "messages from it: the records' counts summed", 0, \
+	    MESSAGES_DROP, 0 }, \
+	{ "dmarc_pass", "pass", QUERY_COUNT, 0, \
+	    "messages where the DKIM or the SPF verdict is pass", 0, \
+	    PASS_DROP, 0 }, \
+	{ "dmarc_fail", "fail", QUERY_COUNT, 0, "messages - dmarc_pass", \
+	    0, 0, 0 }, \
+	{ "dkim_aligned", "dkim", QUERY_COUNT, 0, \
+	    "messages whose policy_evaluated dkim is pass", 0, \
+	    ALIGNED_DROP, 0 }, \
+	{ "spf_aligned", "spf", QUERY_COUNT, 0, \
+	    "messages whose policy_evaluated spf is pass", 0, \
+	    ALIGNED_DROP, 0 }, \
+	{ "ptr", NULL, QUERY_TEXT, 0, \
+	    "the address's DNS name (PTR): empty until enrichment", 0, \
+	    ENRICH_DROP, 0 }, \
+	{ "base_domain", "base", QUERY_TEXT, 0, \
+	    "the PTR name's base domain: empty until enrichment", 0, \
+	    ENRICH_DROP, 0 }
+
+/* In sources' tables only the empty enrichment columns may go. */
+#define PASS_DROP	0
+#define ALIGNED_DROP	0
+#define ENRICH_DROP	1
+#define MESSAGES_DROP	0
+static const struct query_col sources_cols[] = {
+	SOURCE_COLS,
+};
+#undef PASS_DROP
+#undef ALIGNED_DROP
+#undef ENRICH_DROP
+#undef MESSAGES_DROP
+
+static const char sources_sql[] =
+	SOURCE_FIGURES
+	", NULL::text AS ptr, NULL::text AS base_domain"
+	SOURCE_GROUPS
+	" ORDER BY messages DESC, domain, source_ip LIMIT $4::bigint";
+
+/*
+ * A failures table keeps what says what failed: the figures that
+ * passed and the enrichment go first when it does not fit.
+ */
+#define PASS_DROP	3
+#define ALIGNED_DROP	2
+#define MESSAGES_DROP	4
+#define ENRICH_DROP	1
+static const struct query_col failures_cols[] = {
+	SOURCE_COLS,
+	{ "header_from", NULL, QUERY_JSONV, 0,
+	    "the failing records' header_from domains", 0, 0, 0 },
+	{ "dkim", "dkim auth", QUERY_JSONV, 0,
+	    "their DKIM results: domain/selector=result", 0, 0, 0 },
+	{ "spf", "spf auth", QUERY_JSONV, 0,
+	    "their SPF results: domain/scope=result", 0, 0, 0 },
+};
+#undef PASS_DROP
+#undef ALIGNED_DROP
+#undef ENRICH_DROP
+#undef MESSAGES_DROP
+
+/*
+ * The figures first, limited, then the auth details of the failing
+ * records (neither aligned verdict pass) of just those sources. A
+ * result or scope that was not canonical as sent shows as sent.
+ */
+static const char failures_sql[] =
+	"WITH s AS (" SOURCE_FIGURES SOURCE_GROUPS
+	"  HAVING sum(count) - coalesce(sum(count)"
+	"   FILTER (WHERE " SOURCE_PASS "), 0) > 0"
+	"  ORDER BY dmarc_fail DESC, messages DESC, domain, source_ip"
+	"  LIMIT $4::bigint),"
+	" f AS (SELECT r.* FROM dmarc.record r"
+	"  JOIN s ON s.domain = r.domain AND s.source_ip = r.source_ip"
+	"  WHERE ($2::timestamptz IS NULL OR r.begin_time >= $2)"
+	"  AND ($3::timestamptz IS NULL OR r.begin_time < $3)"
+	"  AND NOT coalesce(r.dkim = 'pass' OR r.spf = 'pass', false)),"
+	" h AS (SELECT domain, source_ip, json_agg(hf ORDER BY hf) AS a"
+	"  FROM (SELECT DISTINCT domain, source_ip, header_from AS hf FROM f"
+	"   WHERE header_from IS NOT NULL) x GROUP BY domain, source_ip),"
+	" k AS (SELECT domain, source_ip, json_agg(json_build_object("
+	"   'domain', d, 'selector', sel, 'result', res)"
+	"   ORDER BY d, sel, res) AS a"
+	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d, u.sel,"
+	"   coalesce(u.res, u.raw) AS res FROM f CROSS JOIN LATERAL"
+	"   unnest(f.dkim_domain, f.dkim_selector, f.dkim_result,"
+	"   f.dkim_result_raw) AS u(d, sel, res, raw)"
+	"   WHERE f.dkim_domain IS NOT NULL) x"
+	"  GROUP BY domain, source_ip),"
+	" p AS (SELECT domain, source_ip, json_agg(json_build_object("
+	"   'domain', d, 'scope', sc, 'result', res)"
+	"   ORDER BY d, sc, res) AS a"
+	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d,"
+	"   coalesce(u.sc, u.scraw) AS sc, coalesce(u.res, u.raw) AS res"
+	"   FROM f CROSS JOIN LATERAL"
+	"   unnest(f.spf_domain, f.spf_scope, f.spf_scope_raw, f.spf_result,"
+	"   f.spf_result_raw) AS u(d, sc, scraw, res, raw)"
+	"   WHERE f.spf_domain IS NOT NULL) x"
+	"  GROUP BY domain, source_ip)"
+	" SELECT s.domain, s.source_ip, s.messages, s.dmarc_pass,"
+	" s.dmarc_fail, s.dkim_aligned, s.spf_aligned, NULL::text,"
+	" NULL::text, coalesce(h.a, '[]'), coalesce(k.a, '[]'),"
+	" coalesce(p.a, '[]')"
+	" FROM s LEFT JOIN h ON h.domain = s.domain"
+	"  AND h.source_ip = s.source_ip"
+	" LEFT JOIN k ON k.domain = s.domain AND k.source_ip = s.source_ip"
+	" LEFT JOIN p ON p.domain = s.domain AND p.source_ip = s.source_ip"
+	" ORDER BY s.dmarc_fail DESC, s.messages DESC, s.domain, s.source_ip";
 
 const struct query_cmd query_cmds[] = {
 	{ "summary", "one row per policy domain",
@@ -130,14 +274,39 @@ const struct query_cmd query_cmds[] = {
 	{ "reports", "ingested aggregate reports, newest first",
 	    "The aggregate reports stored, newest first (by begin). A report\n"
 	    "is in the range when its begin is in [since, until); --domain\n"
-	    "selects its policy domain.\n",
+	    "selects its policy domain. A table narrower than it needs\n"
+	    "leaves out end.\n",
 	    reports_sql, reports_cols, nitems(reports_cols) },
+	{ "sources", "one row per (policy domain, source address)",
+	    "One row per policy domain and sending address, the most\n"
+	    "messages first, from the records of the reports whose begin is\n"
+	    "in [since, until); --domain selects the policy domain. ptr and\n"
+	    "base_domain stay empty (null in JSON) until enrichment exists;\n"
+	    "a table narrower than it needs leaves them out.\n",
+	    sources_sql, sources_cols, nitems(sources_cols) },
+	{ "failures", "sources with DMARC failures, worst first",
+	    "The sources (see sources) with DMARC failures, the most failed\n"
+	    "messages first, with what the failing records (those where\n"
+	    "neither the aligned DKIM nor the aligned SPF verdict is pass)\n"
+	    "carried: their header_from domains and their DKIM and SPF\n"
+	    "results, each listed once. In JSON these are arrays: of strings,\n"
+	    "of {domain, selector, result} and of {domain, scope, result}\n"
+	    "(empty when there were none; a selector or scope the report\n"
+	    "did not give is null); in tables and CSV one line each,\n"
+	    "\"a.example, b.example\", \"example.com/s1=pass\",\n"
+	    "\"example.com/mfrom=softfail\". A result or scope that was not\n"
+	    "one of the RFC's words is shown as sent. A table narrower than\n"
+	    "it needs leaves out ptr and base_domain, then dkim_aligned and\n"
+	    "spf_aligned, then dmarc_pass, then messages.\n",
+	    failures_sql, failures_cols, nitems(failures_cols) },
 	{ "ingest", "the ledger of processed inputs, newest first",
 	    "The ingest ledger: one row per input (or per report of an\n"
 	    "input) and what became of it, newest first. --since/--until\n"
 	    "filter on the time it was processed. --domain keeps the rows\n"
 	    "whose stored report has that policy domain: rejected inputs\n"
-	    "have no report and are then left out.\n",
+	    "have no report and are then left out. A table narrower than it\n"
+	    "needs leaves out sha256, then message_id, report_id and\n"
+	    "org_name.\n",
 	    ingest_sql, ingest_cols, nitems(ingest_cols) },
 };
 const size_t query_ncmds = nitems(query_cmds);
@@ -767,12 +936,361 @@ add_thousands(struct buf *b, const char *v)
 	return 0;
 }
 
+/*
+ * json cells (QUERY_JSONV). PostgreSQL built them, so they are valid,
+ * but they are read like anything else: strictly, bounded in depth, and
+ * a cell that is not what is expected is shown as plain text instead.
+ * Strings are decoded and written again with this file's escaping, so a
+ * JSON cell obeys the rules of every other cell: in JSON re-encoded by
+ * json_string(), in tables and CSV as one line of text that the cell's
+ * escaping then handles.
+ */
+#define JV_DEPTH	8
+
+struct jv {
+	const char	*p, *end;
+};
+
+static int	json_string(struct buf *, const char *);
+static int	jv_value(struct jv *, struct buf *, int, int);
+
+static void
+jv_space(struct jv *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int
+jv_hex4(struct jv *j, uint32_t *v)
+{
+	int	 i, c;
+
+	if (j->end - j->p < 4)
+		return -1;
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		c = (unsigned char)*j->p++;
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if (c >= 'a' && c <= 'f')
+			c -= 'a' - 10;
+		else if (c >= 'A' && c <= 'F')
+			c -= 'A' - 10;
+		else
+			return -1;
+		*v = *v << 4 | (uint32_t)c;
+	}
+	return 0;
+}
+
+static int
+add_utf8(struct buf *b, uint32_t c)
+{
+	char	 u[4];
+
+	if (c == 0 || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		c = 0xfffd;	/* NUL and lone surrogates */
+	if (c < 0x80)
+		return buf_addc(b, (int)c);
+	if (c < 0x800) {
+		u[0] = (char)(0xc0 | c >> 6);
+		u[1] = (char)(0x80 | (c & 0x3f));
+		return buf_add(b, u, 2);
+	}
+	if (c < 0x10000) {
+		u[0] = (char)(0xe0 | c >> 12);
+		u[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		u[2] = (char)(0x80 | (c & 0x3f));
+		return buf_add(b, u, 3);
+	}
+	u[0] = (char)(0xf0 | c >> 18);
+	u[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	u[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	u[3] = (char)(0x80 | (c & 0x3f));
+	return buf_add(b, u, 4);
+}
+
+/* The string at j->p (at its '"'), decoded into b (UTF-8, no NUL). */
+static int
+jv_string(struct jv *j, struct buf *b)
+{
+	uint32_t	 c, lo;
+	char		 e;
+
+	if (j->p >= j->end || *j->p++ != '"')
+		return -1;
+	while (j->p < j->end && *j->p != '"') {
+		if ((unsigned char)*j->p < 0x20)
+			return -1;
+		if (*j->p != '\\') {
+			if (buf_addc(b, *j->p++) == -1)
+				return -1;
+			continue;
+		}
+		if (++j->p >= j->end)
+			return -1;
+		switch ((e = *j->p++)) {
+		case '"': case '\\': case '/':
+			c = (uint32_t)e;
+			break;
+		case 'b':
+			c = '\b';
+			break;
+		case 'f':
+			c = '\f';
+			break;
+		case 'n':
+			c = '\n';
+			break;
+		case 'r':
+			c = '\r';
+			break;
+		case 't':
+			c = '\t';
+			break;
+		case 'u':
+			if (jv_hex4(j, &c) == -1)
+				return -1;
+			/* a surrogate pair is one code point */
+			if (c >= 0xd800 && c <= 0xdbff && j->end - j->p >= 6 &&
+			    j->p[0] == '\\' && j->p[1] == 'u') {
+				j->p += 2;
+				if (jv_hex4(j, &lo) == -1)
+					return -1;
+				if (lo >= 0xdc00 && lo <= 0xdfff)
+					c = 0x10000 + ((c - 0xd800) << 10) +
+					    (lo - 0xdc00);
+				else if (add_utf8(b, c) == -1)
+					return -1;
+				else
+					c = lo;
+			}
+			break;
+		default:
+			return -1;
+		}
+		if (add_utf8(b, c) == -1)
+			return -1;
+	}
+	if (j->p >= j->end)
+		return -1;
+	j->p++;
+	return 0;
+}
+
+/* A number, true, false or null: copied as it is. */
+static int
+jv_atom(struct jv *j, struct buf *out, int json)
+{
+	const char	*s = j->p;
+	static const char *const words[] = { "true", "false", "null" };
+	size_t		 i, n;
+
+	for (i = 0; i < nitems(words); i++) {
+		n = strlen(words[i]);
+		if ((size_t)(j->end - j->p) >= n &&
+		    memcmp(j->p, words[i], n) == 0) {
+			j->p += n;
+			/* null is empty text */
+			if (!json && i == 2)
+				return 0;
+			return buf_add(out, s, n);
+		}
+	}
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+		return -1;
+	if (*j->p == '0')
+		j->p++;
+	else
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	if (j->p < j->end && *j->p == '.') {
+		if (++j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return -1;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return -1;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	return buf_add(out, s, (size_t)(j->p - s));
+}
+
+/*
+ * An array: in JSON [a, b]; as text its elements joined by ", ",
+ * bracketed when inside another value.
+ */
+static int
+jv_array(struct jv *j, struct buf *out, int json, int depth)
+{
+	int	 n = 0;
+
+	j->p++;
+	if ((json || depth > 0) && buf_addc(out, '[') == -1)
+		return -1;
+	jv_space(j);
+	if (j->p < j->end && *j->p == ']')
+		j->p++;
+	else
+		for (;;) {
+			if (n++ > 0 && buf_adds(out, ", ") == -1)
+				return -1;
+			if (jv_value(j, out, json, depth + 1) == -1)
+				return -1;
+			jv_space(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (j->p < j->end && *j->p == ']') {
+				j->p++;
+				break;
+			}
+			return -1;
+		}
+	return (json || depth > 0) ? buf_addc(out, ']') : 0;
+}
+
+/*
+ * An object: in JSON {"k": v}; as text its values, the last one after
+ * "=" and the others joined by "/", empty (null) ones left out: a
+ * {domain, selector, result} reads example.com/s1=pass.
+ */
+static int
+jv_object(struct jv *j, struct buf *out, int json, int depth)
+{
+	struct buf	 key, prev, cur;
+	size_t		 start = out->len;
+	int		 n = 0, rc = -1;
+
+	buf_init(&key, CELL_MAX);
+	buf_init(&prev, CELL_MAX);
+	buf_init(&cur, CELL_MAX);
+	j->p++;
+	if (json && buf_addc(out, '{') == -1)
+		goto out;
+	jv_space(j);
+	if (j->p < j->end && *j->p == '}')
+		j->p++;
+	else
+		for (;;) {
+			buf_reset(&key);
+			buf_reset(&cur);
+			jv_space(j);
+			if (jv_string(j, &key) == -1)
+				goto out;
+			jv_space(j);
+			if (j->p >= j->end || *j->p++ != ':')
+				goto out;
+			if (json) {
+				if ((n++ > 0 && buf_adds(out, ", ") == -1) ||
+				    json_string(out, key.len > 0 ?
+				    buf_cstr(&key) : "") == -1 ||
+				    buf_adds(out, ": ") == -1 ||
+				    jv_value(j, out, json, depth + 1) == -1)
+					goto out;
+			} else {
+				if (jv_value(j, &cur, json, depth + 1) == -1)
+					goto out;
+				/* the value before this one is not the last */
+				if (prev.len > 0 && ((out->len > start &&
+				    buf_addc(out, '/') == -1) ||
+				    buf_add(out, prev.data, prev.len) == -1))
+					goto out;
+				buf_reset(&prev);
+				if (cur.len > 0 &&
+				    buf_add(&prev, cur.data, cur.len) == -1)
+					goto out;
+			}
+			jv_space(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (j->p < j->end && *j->p == '}') {
+				j->p++;
+				break;
+			}
+			goto out;
+		}
+	if (json)
+		rc = buf_addc(out, '}');
+	else if (prev.len > 0)
+		rc = buf_addc(out, '=') == -1 ? -1 :
+		    buf_add(out, prev.data, prev.len);
+	else
+		rc = 0;
+out:
+	buf_clear(&key);
+	buf_clear(&prev);
+	buf_clear(&cur);
+	return rc;
+}
+
+static int
+jv_value(struct jv *j, struct buf *out, int json, int depth)
+{
+	struct buf	 s;
+	int		 rc;
+
+	if (depth > JV_DEPTH)
+		return -1;
+	jv_space(j);
+	if (j->p >= j->end)
+		return -1;
+	if (*j->p == '[')
+		return jv_array(j, out, json, depth);
+	if (*j->p == '{')
+		return jv_object(j, out, json, depth);
+	if (*j->p != '"')
+		return jv_atom(j, out, json);
+	buf_init(&s, CELL_MAX);
+	rc = jv_string(j, &s);
+	if (rc == 0 && json)
+		rc = json_string(out, s.len > 0 ? buf_cstr(&s) : "");
+	else if (rc == 0)
+		rc = buf_add(out, s.data, s.len);
+	buf_clear(&s);
+	return rc;
+}
+
+/*
+ * Append json cell v to b, as JSON (json) or as a line of text. When v
+ * is not JSON after all, b gets it as a JSON string or as it is.
+ */
+static int
+jv_render(struct buf *b, const char *v, int json)
+{
+	struct jv	 j = { v, v + strlen(v) };
+	size_t		 len = b->len;
+
+	if (jv_value(&j, b, json, 0) == 0) {
+		jv_space(&j);
+		if (j.p == j.end)
+			return 0;
+	}
+	b->len = len;
+	return json ? json_string(b, v) : buf_adds(b, v);
+}
+
 /* A cell as a table shows it, before fitting it to its column. */
 static int
 table_cell(struct buf *b, const struct query_col *col, const PGresult *res,
-    int row, int f)
+    int row, int f, int day)
 {
+	struct buf	 t;
 	const char	*v;
+	int		 rc;
 
 	buf_reset(b);
 	if (PQgetisnull(res, row, f))
@@ -781,10 +1299,46 @@ table_cell(struct buf *b, const struct query_col *col, const PGresult *res,
 	if (col->type == QUERY_COUNT && is_int(v))
 		return add_thousands(b, v);
 	if (col->type == QUERY_TIME && is_pg_utc_time(v)) {
-		/* YYYY-MM-DD HH:MM */
-		return buf_add(b, v, 16);
+		/* YYYY-MM-DD HH:MM, or the day alone (time_days()) */
+		return buf_add(b, v, day ? 10 : 16);
+	}
+	if (col->type == QUERY_JSONV) {
+		buf_init(&t, CELL_MAX);
+		rc = jv_render(&t, v, 0);
+		if (rc == 0)
+			rc = term_escape(b, t.len > 0 ? buf_cstr(&t) : "");
+		buf_clear(&t);
+		return rc;
 	}
 	return term_escape(b, v);
+}
+
+/*
+ * Can time column f of the first nrows rows be shown as days? When
+ * each time in it starts a day, or, for the inclusive end of a range
+ * (QUERY_DAYEND), when each is a day's last second. NULL and odd
+ * values (infinity) don't count against it.
+ */
+static int
+time_days(const struct query_col *col, const PGresult *res, int nrows,
+    int f)
+{
+	const char	*v;
+	int		 r, start = 1, end = 1;
+
+	if (col->type != QUERY_TIME)
+		return 0;
+	for (r = 0; r < nrows; r++) {
+		if (PQgetisnull(res, r, f) ||
+		    !is_pg_utc_time(v = PQgetvalue(res, r, f)))
+			continue;
+		/* "YYYY-MM-DD HH:MM:SS" then +00, or a fraction */
+		if (strcmp(v + 11, "00:00:00+00") != 0)
+			start = 0;
+		if (strcmp(v + 11, "23:59:59+00") != 0)
+			end = 0;
+	}
+	return start || (end && (col->flags & QUERY_DAYEND));
 }
 
 /* ISO 8601 in UTC, YYYY-MM-DDTHH:MM:SSZ, from a UTC timestamptz text. */
@@ -834,6 +1388,21 @@ csv_field(struct buf *b, const char *v, int neutralise)
 	return rc;
 }
 
+/* A json cell as one line of text, then as any other CSV text. */
+static int
+csv_json(struct buf *b, const char *v)
+{
+	struct buf	 t;
+	int		 rc;
+
+	buf_init(&t, CELL_MAX);
+	rc = jv_render(&t, v, 0);
+	if (rc == 0)
+		rc = csv_field(b, t.len > 0 ? buf_cstr(&t) : "", 1);
+	buf_clear(&t);
+	return rc;
+}
+
 static int
 csv_head(const struct query_cmd *cmd, struct buf *b)
 {
@@ -867,6 +1436,8 @@ csv_row(const struct query_cmd *cmd, const PGresult *res, int row,
 			rc = buf_adds(b, v);
 		else if (col->type == QUERY_TIME && is_pg_utc_time(v))
 			rc = iso_time(b, v);
+		else if (col->type == QUERY_JSONV)
+			rc = csv_json(b, v);
 		else
 			rc = csv_field(b, v, 1);
 		if (rc == -1)
@@ -947,7 +1518,9 @@ json_row(const struct query_cmd *cmd, const PGresult *res, int row,
 				rc = iso_time(b, v);
 			if (rc == 0)
 				rc = buf_addc(b, '"');
-		} else
+		} else if (col->type == QUERY_JSONV)
+			rc = jv_render(b, v, 1);
+		else
 			rc = json_string(b, v);
 		if (rc == -1)
 			return -1;
@@ -958,19 +1531,32 @@ json_row(const struct query_cmd *cmd, const PGresult *res, int row,
 /* --- rendering: table -------------------------------------------------- */
 
 struct tcol {
+	size_t	 nat;	/* width it needs */
 	size_t	 w;	/* width given */
+	size_t	 fair;	/* narrowest it gets while others are wider */
 	size_t	 min;	/* narrowest it may get */
 	int	 right;	/* numbers align right */
 	int	 cut;	/* may be cut to fit */
+	int	 drop;	/* struct query_col tdrop */
+	int	 hidden;	/* dropped */
+	int	 day;	/* times shown as days */
 };
 
 /*
- * Spaces before column f: one before a number, which is right-aligned
- * and so rarely touches its left neighbour; two between text columns.
+ * Spaces before column f: none before the first shown, one before a
+ * number, which is right-aligned and so rarely touches its left
+ * neighbour, two between text columns.
  */
 static size_t
 gap(const struct tcol *tc, int f)
 {
+	int	 i;
+
+	for (i = 0; i < f; i++)
+		if (!tc[i].hidden)
+			break;
+	if (i == f)
+		return 0;
 	return tc[f].right ? 1 : 2;
 }
 
@@ -1029,26 +1615,101 @@ put_line(struct buf *line, FILE *out)
 	return 0;
 }
 
-/* Shrink the widest column that may be cut until the table fits. */
-static void
-table_fit(struct tcol *tc, int ncols, size_t width)
+static size_t
+table_total(const struct tcol *tc, int ncols)
 {
 	size_t	 total = 0;
-	int	 f, widest;
+	int	 f;
 
 	for (f = 0; f < ncols; f++)
-		total += tc[f].w + (f > 0 ? gap(tc, f) : 0);
+		if (!tc[f].hidden)
+			total += tc[f].w + gap(tc, f);
+	return total;
+}
+
+/*
+ * Shrink the widest column that may be cut, one column at a time, until
+ * the table fits or every column is down to its fair width (fair) or
+ * to its narrowest.
+ */
+static size_t
+table_shrink(struct tcol *tc, int ncols, size_t width, int fair)
+{
+	size_t	 total = table_total(tc, ncols), lo;
+	int	 f, widest;
+
 	while (total > width) {
 		widest = -1;
-		for (f = 0; f < ncols; f++)
-			if (tc[f].cut && tc[f].w > tc[f].min &&
+		for (f = 0; f < ncols; f++) {
+			lo = fair ? tc[f].fair : tc[f].min;
+			if (!tc[f].hidden && tc[f].cut && tc[f].w > lo &&
 			    (widest == -1 || tc[f].w > tc[widest].w))
 				widest = f;
+		}
 		if (widest == -1)
-			break;	/* as narrow as it gets, still too wide */
+			break;
 		tc[widest].w--;
 		total--;
 	}
+	return total;
+}
+
+/*
+ * Fit the table in width: cut the widest text first, none below its
+ * fair width; when that is not enough leave out the columns that may
+ * go (lowest tdrop first, then the rightmost) and start over; then cut
+ * down to the narrowest. A table that still does not fit is as narrow
+ * as it gets.
+ */
+static void
+table_fit(struct tcol *tc, int ncols, size_t width)
+{
+	int	 f, d;
+
+	for (;;) {
+		for (f = 0; f < ncols; f++)
+			tc[f].w = tc[f].nat;
+		if (table_shrink(tc, ncols, width, 1) <= width)
+			return;
+		d = -1;
+		for (f = 0; f < ncols; f++)
+			if (!tc[f].hidden && tc[f].drop > 0 &&
+			    (d == -1 || tc[f].drop <= tc[d].drop))
+				d = f;
+		if (d == -1)
+			break;
+		tc[d].hidden = 1;
+	}
+	table_shrink(tc, ncols, width, 0);
+}
+
+/* Say which columns table_fit() left out, wrapped at width. */
+static int
+left_out(const struct query_cmd *cmd, const struct tcol *tc, size_t width,
+    struct buf *line, FILE *out)
+{
+	const char	*name;
+	int		 f, n = 0;
+
+	for (f = 0; f < cmd->ncols; f++) {
+		if (!tc[f].hidden)
+			continue;
+		name = cmd->cols[f].name;
+		if (n++ == 0) {
+			if (buf_adds(line, "(left out to fit the width:") == -1)
+				return -1;
+		} else if (buf_addc(line, ',') == -1)
+			return -1;
+		/* the names are ASCII: a byte is a column */
+		if (line->len + 1 + strlen(name) + 2 > width &&
+		    (put_line(line, out) == -1 || buf_addc(line, ' ') == -1))
+			return -1;
+		if (buf_addc(line, ' ') == -1 || buf_adds(line, name) == -1)
+			return -1;
+	}
+	if (n > 0 && (buf_addc(line, ')') == -1 || put_line(line, out) == -1))
+		return -1;
+	return 0;
 }
 
 static int
@@ -1069,27 +1730,39 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 	for (f = 0; f < cmd->ncols; f++) {
 		col = &cmd->cols[f];
 		head = col->head != NULL ? col->head : col->name;
-		tc[f].w = disp_width(head, strlen(head));
+		tc[f].nat = disp_width(head, strlen(head));
 		tc[f].right = col->type == QUERY_COUNT;
-		tc[f].cut = col->type == QUERY_TEXT || col->type == QUERY_INET;
+		/* a cut address would be another address */
+		tc[f].cut = col->type == QUERY_TEXT ||
+		    col->type == QUERY_JSONV;
+		tc[f].drop = col->tdrop;
+		tc[f].day = time_days(col, res, nrows, f);
 		for (r = 0; r < nrows; r++) {
 			/* a cell over CELL_MAX is shown cut anyway */
-			table_cell(&cell, col, res, r, f);
+			table_cell(&cell, col, res, r, f, tc[f].day);
 			w = disp_width(cell.data != NULL ? cell.data : "",
 			    cell.len);
-			if (w > tc[f].w)
-				tc[f].w = w > width ? width : w;
+			if (w > tc[f].nat)
+				tc[f].nat = w > width ? width : w;
 		}
 		tc[f].min = col->tmin > 0 ? (size_t)col->tmin : TEXT_TMIN;
-		if (tc[f].min > tc[f].w)
-			tc[f].min = tc[f].w;
+		if (tc[f].min > tc[f].nat)
+			tc[f].min = tc[f].nat;
+		tc[f].fair = col->tfair > 0 ? (size_t)col->tfair :
+		    QUERY_TABLE_FAIR;
+		if (tc[f].fair < tc[f].min)
+			tc[f].fair = tc[f].min;
+		if (tc[f].fair > tc[f].nat)
+			tc[f].fair = tc[f].nat;
 	}
 	table_fit(tc, cmd->ncols, width);
 
 	for (f = 0; f < cmd->ncols; f++) {
+		if (tc[f].hidden)
+			continue;
 		col = &cmd->cols[f];
 		head = col->head != NULL ? col->head : col->name;
-		if ((f > 0 && buf_add(&line, "  ", gap(tc, f)) == -1) ||
+		if (buf_add(&line, "  ", gap(tc, f)) == -1 ||
 		    add_fitted(&line, head, strlen(head), tc[f].w,
 		    tc[f].right) == -1)
 			goto nomem;
@@ -1097,7 +1770,9 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 	if (put_line(&line, out) == -1)
 		goto werr;
 	for (f = 0; f < cmd->ncols; f++) {
-		if (f > 0 && buf_add(&line, "  ", gap(tc, f)) == -1)
+		if (tc[f].hidden)
+			continue;
+		if (buf_add(&line, "  ", gap(tc, f)) == -1)
 			goto nomem;
 		for (w = 0; w < tc[f].w; w++)
 			if (buf_addc(&line, '-') == -1)
@@ -1107,8 +1782,11 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 		goto werr;
 	for (r = 0; r < nrows; r++) {
 		for (f = 0; f < cmd->ncols; f++) {
-			table_cell(&cell, &cmd->cols[f], res, r, f);
-			if ((f > 0 && buf_add(&line, "  ", gap(tc, f)) == -1) ||
+			if (tc[f].hidden)
+				continue;
+			table_cell(&cell, &cmd->cols[f], res, r, f,
+			    tc[f].day);
+			if (buf_add(&line, "  ", gap(tc, f)) == -1 ||
 			    add_fitted(&line, buf_cstr(&cell), cell.len,
 			    tc[f].w, tc[f].right) == -1)
 				goto nomem;
@@ -1117,6 +1795,8 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 			goto werr;
 	}
 	if (nrows == 0 && fputs("(no rows)\n", out) == EOF)
+		goto werr;
+	if (left_out(cmd, tc, width, &line, out) == -1)
 		goto werr;
 	if (more && fputs("(more rows not shown: --limit N for more, "
 	    "--limit 0 for all)\n", out) == EOF)
@@ -1413,16 +2093,20 @@ query_help(const struct query_cmd *cmd, FILE *out)
 		case QUERY_INET:
 			type = "address";
 			break;
+		case QUERY_JSONV:
+			type = "list";
+			break;
 		default:
 			type = "text";
 			break;
 		}
-		fprintf(out, "  %-13s %-6s %s\n", col->name, type, col->help);
+		fprintf(out, "  %-13s %-7s %s\n", col->name, type, col->help);
 		if (col->head != NULL)
-			fprintf(out, "  %-13s %-6s (table header: %s)\n", "",
+			fprintf(out, "  %-13s %-7s (table header: %s)\n", "",
 			    "", col->head);
 	}
-	fprintf(out, "\nTimes are UTC: YYYY-MM-DD HH:MM in tables, "
+	fprintf(out, "\nTimes are UTC: YYYY-MM-DD HH:MM in tables (YYYY-MM-DD "
+	    "when all in the\ncolumn start a day, or for end, all end one), "
 	    "YYYY-MM-DDTHH:MM:SSZ in CSV\nand JSON. Counts are JSON numbers. "
 	    "Empty values are null in JSON, empty in\ntables and CSV. "
 	    "See dmarcq --help for T, the database, the formats and the\n"

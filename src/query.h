@@ -26,7 +26,17 @@ enum query_type {
 	QUERY_COUNT,	/* an integer: a JSON number, 1,234 in tables */
 	QUERY_TIME,	/* a timestamptz, as PostgreSQL prints it in UTC */
 	QUERY_INET,	/* an address in inet's text form */
+	/*
+	 * json that PostgreSQL built (json_agg ...) of strings, nulls and
+	 * flat objects: JSON gets it re-encoded compactly (the escaping of
+	 * every other cell), tables and CSV a line of text: array elements
+	 * joined by ", ", an object as its values a/b=c.
+	 */
+	QUERY_JSONV,
 };
+
+/* struct query_col flags */
+#define QUERY_DAYEND	0x01	/* a range's inclusive end (23:59:59) */
 
 struct query_col {
 	const char	*name;	/* CSV header and JSON key */
@@ -34,6 +44,18 @@ struct query_col {
 	enum query_type	 type;
 	int		 tmin;	/* narrowest table width; 0: the default */
 	const char	*help;	/* one line for --help */
+	/*
+	 * Table width the column keeps while others can shrink (0: the
+	 * default, QUERY_TABLE_FAIR): the widest columns are cut first,
+	 * down to this, before any goes below it.
+	 */
+	int		 tfair;
+	/*
+	 * Left out of a table that does not fit in its width otherwise:
+	 * 0 never, else in increasing order (1 first).
+	 */
+	int		 tdrop;
+	int		 flags;	/* QUERY_DAYEND */
 };
 
 /*
@@ -56,6 +78,7 @@ extern const size_t		query_ncmds;
 
 #define QUERY_TABLE_LIMIT	50	/* rows a table shows by default */
 #define QUERY_TABLE_WIDTH	80
+#define QUERY_TABLE_FAIR	12	/* see struct query_col, tfair */
 
 struct query_opts {
 	const char		*domain;	/* NULL: all; borrowed */

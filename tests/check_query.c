@@ -25,6 +25,7 @@
 #include "test.h"
 #include "buf.h"
 #include "query.h"
+#include "store.h"
 #include "util.h"
 
 #define USEC		INT64_C(1000000)
@@ -92,20 +93,20 @@ db_exec_file(PGconn *conn, const char *path)
 	buf_clear(&b);
 }
 
-/*
- * The schema, as sql/001_schema.sql has it. The one place to switch
- * over to store_migrate() once store.c is in.
- */
+/* The schema, as dmarcd migrate makes it: every migration. */
 static void
-db_apply_schema(PGconn *conn)
+db_apply_schema(const char *conninfo)
 {
-	char	 path[PATH_MAX];
+	struct dm_err	 err = { 0 };
+	struct store	*st;
+	int		 applied = 0;
 
-	snprintf(path, sizeof(path), "%s/../../sql/001_schema.sql",
-	    getenv("DM_TESTDATA") != NULL ? getenv("DM_TESTDATA") :
-	    "tests/data");
-	db_exec(conn, "SET client_min_messages TO warning");
-	db_exec_file(conn, path);
+	if ((st = store_open(conninfo, &err)) == NULL ||
+	    store_migrate(st, &applied, &err) == -1)
+		die("migrate: %s", err.msg);
+	if (applied < 2)
+		die("migrate: %d migrations applied", applied);
+	store_free(st);
 }
 
 /* A key=value conninfo for what conn is connected to. */
@@ -175,9 +176,10 @@ db_setup(void)
 	PQfinish(conn);
 
 	conn = db_open(base, fixture_name);
-	db_apply_schema(conn);
-	db_exec_file(conn, test_path("query", "fixture.sql"));
 	conninfo_of(conn, fixture_db, sizeof(fixture_db));
+	db_apply_schema(fixture_db);
+	db_exec(conn, "SET client_min_messages TO warning");
+	db_exec_file(conn, test_path("query", "fixture.sql"));
 	PQfinish(conn);
 	conn = db_open(base, empty_name);
 	conninfo_of(conn, empty_db, sizeof(empty_db));
@@ -309,6 +311,31 @@ static const struct golden {
 	    { "ingest", 0, NULL, "2d", NULL, -1, 0 }, F_ALL },
 	{ "ingest-limit", { "ingest", 0, NULL, NULL, NULL, 2, 0 }, F_ALL },
 	{ "ingest-wide", { "ingest", 0, NULL, NULL, NULL, -1, 250 }, 1 },
+	/* the reports' begin in range: times are days at midnight */
+	{ "reports-days",
+	    { "reports", 0, "example.com", NULL, NULL, -1, 0 }, 1 },
+
+	{ "sources", { "sources", 0, NULL, NULL, NULL, -1, 0 }, F_ALL },
+	{ "sources-domain",
+	    { "sources", 0, "example.ORG", NULL, NULL, -1, 0 }, F_ALL },
+	{ "sources-range",
+	    { "sources", 0, NULL, "2024-03-01", "2024-03-03", -1, 0 }, F_ALL },
+	{ "sources-limit", { "sources", 0, NULL, NULL, NULL, 2, 0 }, F_ALL },
+	{ "sources-empty",
+	    { "sources", 0, "example.net", NULL, NULL, -1, 0 }, F_ALL },
+	{ "sources-wide", { "sources", 0, NULL, NULL, NULL, -1, 120 }, 1 },
+
+	{ "failures", { "failures", 0, NULL, NULL, NULL, -1, 0 }, F_ALL },
+	{ "failures-domain",
+	    { "failures", 0, "example.com", NULL, NULL, -1, 0 }, F_ALL },
+	{ "failures-range",
+	    { "failures", 0, NULL, "2024-02-01", "2024-03-01", -1, 0 },
+	    F_ALL },
+	{ "failures-limit", { "failures", 0, NULL, NULL, NULL, 1, 0 }, F_ALL },
+	/* example.org's only source passes */
+	{ "failures-empty",
+	    { "failures", 0, "example.org", NULL, NULL, -1, 0 }, F_ALL },
+	{ "failures-wide", { "failures", 0, NULL, NULL, NULL, -1, 250 }, 1 },
 	/* rejected inputs have no report, hence no domain */
 	{ "ingest-empty",
 	    { "ingest", 0, "example.org", NULL, NULL, -1, 0 }, F_ALL },
@@ -788,9 +815,9 @@ END_TEST
 /* --- rendering without a database: synthetic results ------------------- */
 
 static const struct query_col synth_cols[] = {
-	{ "name", NULL, QUERY_TEXT, 0, "text" },
-	{ "n", NULL, QUERY_COUNT, 0, "a count" },
-	{ "at", NULL, QUERY_TIME, 0, "a time" },
+	{ "name", NULL, QUERY_TEXT, 0, "text", 0, 0, 0 },
+	{ "n", NULL, QUERY_COUNT, 0, "a count", 0, 0, 0 },
+	{ "at", NULL, QUERY_TIME, 0, "a time", 0, 0, 0 },
 };
 static const struct query_cmd synth = { "synth", "test", "test", "",
 	synth_cols, nitems(synth_cols) };
@@ -946,6 +973,340 @@ START_TEST(test_query_render_reports_write_errors)
 		fclose(f);
 	}
 	PQclear(res);
+}
+END_TEST
+
+/* --- json cells, days, left-out columns: synthetic results ------------ */
+
+/* Render cmd over nrows rows of cells (row-major; NULL: SQL NULL). */
+static char *
+render_cmd(const struct query_cmd *cmd, const char *const *cells, int nrows,
+    enum query_format fmt, int width)
+{
+	struct query_opts	 o;
+	struct dm_err		 err = { 0 };
+	PGresAttDesc		 att[16];
+	PGresult		*res;
+	FILE			*f;
+	const char		*v;
+	char			*out = NULL;
+	size_t			 len = 0;
+	int			 r, c;
+
+	ck_assert_int_le(cmd->ncols, 16);
+	memset(att, 0, sizeof(att));
+	for (c = 0; c < cmd->ncols; c++)
+		att[c].name = (char *)cmd->cols[c].name;
+	ck_assert_ptr_nonnull(res = PQmakeEmptyPGresult(NULL,
+	    PGRES_TUPLES_OK));
+	ck_assert_int_eq(PQsetResultAttrs(res, cmd->ncols, att), 1);
+	for (r = 0; r < nrows; r++)
+		for (c = 0; c < cmd->ncols; c++) {
+			v = cells[r * cmd->ncols + c];
+			ck_assert_int_eq(PQsetvalue(res, r, c, (char *)v,
+			    v == NULL ? -1 : (int)strlen(v)), 1);
+		}
+	query_opts_init(&o);
+	o.format = fmt;
+	if (width > 0)
+		o.width = width;
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_msg(query_render(cmd, res, nrows, 0, &o, f, &err) == 0,
+	    "%s", err.msg);
+	fclose(f);
+	PQclear(res);
+	return out;
+}
+
+static const struct query_col jcols[] = {
+	{ "j", NULL, QUERY_JSONV, 0, "json", 0, 0, 0 },
+};
+static const struct query_cmd jcmd = { "j", "test", "test", "", jcols, 1 };
+
+static const struct {
+	const char	*in;		/* as PostgreSQL might send it */
+	const char	*json;		/* the JSON cell */
+	const char	*text;		/* the table cell */
+} jcells[] = {
+	{ "[\"a.example\", \"b.example\"]", "[\"a.example\", \"b.example\"]",
+	    "a.example, b.example" },
+	{ "[]", "[]", "" },
+	{ "[{\"domain\" : \"example.com\", \"selector\" : \"s1\", "
+	    "\"result\" : \"pass\"}, {\"domain\" : \"esp.example.net\", "
+	    "\"selector\" : \"k1\", \"result\" : \"fail\"}]",
+	    "[{\"domain\": \"example.com\", \"selector\": \"s1\", "
+	    "\"result\": \"pass\"}, {\"domain\": \"esp.example.net\", "
+	    "\"selector\": \"k1\", \"result\": \"fail\"}]",
+	    "example.com/s1=pass, esp.example.net/k1=fail" },
+	/* a missing selector is left out; a missing result too, with = */
+	{ "[{\"domain\":\"example.com\",\"scope\":null,\"result\":\"fail\"},"
+	    "{\"domain\":\"x.example\",\"scope\":\"helo\",\"result\":null}]",
+	    "[{\"domain\": \"example.com\", \"scope\": null, "
+	    "\"result\": \"fail\"}, {\"domain\": \"x.example\", "
+	    "\"scope\": \"helo\", \"result\": null}]",
+	    "example.com=fail, x.example/helo" },
+	/* what PostgreSQL leaves raw, JSON output escapes like any cell */
+	{ "[\"a\xe2\x80\xa8" "b\x7f\"]", "[\"a\\u2028b\\u007f\"]",
+	    "a\\u2028b\\x7f" },
+	/* escapes decoded, then escaped for the reader */
+	{ "[\"\\u001b[2J\\n\\t\\\"\\\\\\/\"]",
+	    "[\"\\u001b[2J\\u000a\\u0009\\\"\\\\/\"]",
+	    "\\x1b[2J\\n\\t\"\\\\/" },
+	{ "[\"\\ud83d\\ude00 \\u00e9\"]", "[\"\xf0\x9f\x98\x80 \xc3\xa9\"]",
+	    "\xf0\x9f\x98\x80 \xc3\xa9" },
+	/* no NUL, no lone surrogate gets through */
+	{ "[\"a\\u0000b\\ud800c\"]", "[\"a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\"]",
+	    "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c" },
+	{ "[1, -2.5e3, true, false, null]", "[1, -2.5e3, true, false, null]",
+	    "1, -2.5e3, true, false, " },
+	{ "[[\"x\", \"y\"], {}]", "[[\"x\", \"y\"], {}]", "[x, y], " },
+	/* not JSON after all: a JSON string, or the text as it is */
+	{ "not json", "\"not json\"", "not json" },
+	{ "[\"a\"] x", "\"[\\\"a\\\"] x\"", "[\"a\"] x" },
+	{ "[\"a\x01\"]", "\"[\\\"a\\u0001\\\"]\"", "[\"a\\x01\"]" },
+	{ "[01]", "\"[01]\"", "[01]" },
+	{ "[\"\\x\"]", "\"[\\\"\\\\x\\\"]\"", "[\"\\\\x\"]" },
+	{ "{\"a\" 1}", "\"{\\\"a\\\" 1}\"", "{\"a\" 1}" },
+	/* deeper than any list built here */
+	{ "[[[[[[[[[[1]]]]]]]]]]", "\"[[[[[[[[[[1]]]]]]]]]]\"",
+	    "[[[[[[[[[[1]]]]]]]]]]" },
+};
+
+START_TEST(test_query_json_cells_in_every_format)
+{
+	const char	*cells[1] = { jcells[_i].in };
+	const char	*p;
+	char		 want[1024];
+	char		*got;
+
+	got = render_cmd(&jcmd, cells, 1, QUERY_JSON, 0);
+	snprintf(want, sizeof(want), "[\n  {\"j\": %s}\n]\n", jcells[_i].json);
+	ck_assert_msg(strcmp(got, want) == 0, "%s: got %s",
+	    visible(jcells[_i].in), visible(got));
+	free(got);
+	/* the cell under the head and the rule, without trailing blanks */
+	got = render_cmd(&jcmd, cells, 1, QUERY_TABLE, 400);
+	snprintf(want, sizeof(want), "%s", jcells[_i].text);
+	while (*want != '\0' && want[strlen(want) - 1] == ' ')
+		want[strlen(want) - 1] = '\0';
+	strcat(want, "\n");
+	ck_assert_ptr_nonnull(p = strchr(got, '\n'));
+	ck_assert_ptr_nonnull(p = strchr(p + 1, '\n'));
+	ck_assert_msg(strcmp(p + 1, want) == 0, "%s: got %s",
+	    visible(jcells[_i].in), visible(got));
+	free(got);
+}
+END_TEST
+
+START_TEST(test_query_json_cells_in_csv_are_neutralised)
+{
+	const char	*cells[] = {
+		"[\"=HYPERLINK(\\\"x\\\")\", \"b\"]",
+		"[{\"domain\": \"-x\", \"selector\": \"@y\", \"result\": "
+		    "\"pass\"}]",
+	};
+	char		*got;
+
+	got = render_cmd(&jcmd, cells, 2, QUERY_CSV, 0);
+	ck_assert_str_eq(got, "j\r\n"
+	    "\"'=HYPERLINK(\"\"x\"\"), b\"\r\n"
+	    "'-x/@y=pass\r\n");
+	free(got);
+}
+END_TEST
+
+static const struct query_col tcols[] = {
+	{ "from", NULL, QUERY_TIME, 0, "", 0, 0, 0 },
+	{ "to", NULL, QUERY_TIME, 0, "", 0, 0, QUERY_DAYEND },
+	{ "at", NULL, QUERY_TIME, 0, "", 0, 0, 0 },
+};
+static const struct query_cmd tcmd = { "t", "test", "test", "", tcols, 3 };
+
+START_TEST(test_query_table_shows_whole_days_as_dates)
+{
+	const char	*cells[] = {
+		"2024-03-01 00:00:00+00", "2024-03-01 23:59:59+00",
+		    "2024-03-01 23:59:59+00",
+		NULL, "2024-03-02 23:59:59+00", "2024-03-02 00:00:00+00",
+		"infinity", NULL, "2024-03-02 00:00:00+00",
+	};
+	const char	*mixed[] = {
+		"2024-03-01 00:00:00.5+00", "2024-03-01 23:59:59+00",
+		    "2024-03-01 12:34:56+00",
+		"2024-03-02 00:00:00+00", "2024-03-03 00:00:00+00",
+		    "2024-03-02 00:00:00+00",
+	};
+	char		*got;
+
+	/* days start in from, end in to (an end); at is neither */
+	got = render_cmd(&tcmd, cells, 3, QUERY_TABLE, 0);
+	ck_assert_str_eq(got,
+	    "from        to          at\n"
+	    "----------  ----------  ----------------\n"
+	    "2024-03-01  2024-03-01  2024-03-01 23:59\n"
+	    "            2024-03-02  2024-03-02 00:00\n"
+	    "infinity                2024-03-02 00:00\n");
+	free(got);
+	/* a fraction is no day's start; an end at midnight is no day's end */
+	got = render_cmd(&tcmd, mixed, 2, QUERY_TABLE, 0);
+	ck_assert_str_eq(got,
+	    "from              to                at\n"
+	    "----------------  ----------------  ----------------\n"
+	    "2024-03-01 00:00  2024-03-01 23:59  2024-03-01 12:34\n"
+	    "2024-03-02 00:00  2024-03-03 00:00  2024-03-02 00:00\n");
+	free(got);
+	/* CSV and JSON keep the full time */
+	got = render_cmd(&tcmd, cells, 1, QUERY_CSV, 0);
+	ck_assert_str_eq(got, "from,to,at\r\n2024-03-01T00:00:00Z,"
+	    "2024-03-01T23:59:59Z,2024-03-01T23:59:59Z\r\n");
+	free(got);
+}
+END_TEST
+
+static const struct query_col dcols[] = {
+	{ "org", NULL, QUERY_TEXT, 0, "", 0, 0, 0 },
+	{ "id", NULL, QUERY_TEXT, 0, "", 4, 0, 0 },
+	{ "extra", NULL, QUERY_TEXT, 0, "", 0, 2, 0 },
+	{ "more", NULL, QUERY_COUNT, 0, "", 0, 1, 0 },
+	{ "domain", NULL, QUERY_TEXT, 0, "", 0, 0, 0 },
+};
+static const struct query_cmd dcmd = { "d", "test", "test", "", dcols, 5 };
+
+START_TEST(test_query_table_fair_widths_then_left_out_columns)
+{
+	const char	*cells[] = {
+		"Some Reporting Organisation", "0123456789abcdef",
+		    "something extra", "12345", "mail.example.com",
+	};
+	char		*got;
+
+	/* wide enough: all of it */
+	got = render_cmd(&dcmd, cells, 1, QUERY_TABLE, 100);
+	ck_assert_str_eq(got,
+	    "org                          id                extra"
+	    "             more  domain\n"
+	    "---------------------------  ----------------  ---------------"
+	    " ------  ----------------\n"
+	    "Some Reporting Organisation  0123456789abcdef  something extra"
+	    " 12,345  mail.example.com\n");
+	free(got);
+	/* the widest is cut first: all down to 14 or 15 */
+	got = render_cmd(&dcmd, cells, 1, QUERY_TABLE, 70);
+	ck_assert_str_eq(got,
+	    "org             id              extra            more  domain\n"
+	    "--------------  --------------  -------------- ------  "
+	    "---------------\n"
+	    "Some Reportin\xe2\x80\xa6  0123456789abc\xe2\x80\xa6  "
+	    "something ext\xe2\x80\xa6 12,345  mail.example.c\xe2\x80\xa6\n");
+	free(got);
+	/*
+	 * then more goes (tdrop 1) rather than any text below 12, but for
+	 * id, whose fair width is 4; then extra (tdrop 2)
+	 */
+	got = render_cmd(&dcmd, cells, 1, QUERY_TABLE, 50);
+	ck_assert_str_eq(got,
+	    "org           id        extra         domain\n"
+	    "------------  --------  ------------  ------------\n"
+	    "Some Report…  0123456…  something e…  mail.exampl…\n"
+	    "(left out to fit the width: more)\n");
+	free(got);
+	got = render_cmd(&dcmd, cells, 1, QUERY_TABLE, 30);
+	ck_assert_str_eq(got,
+	    "org         id     domain\n"
+	    "----------  -----  -----------\n"
+	    "Some Repo…  0123…  mail.examp…\n"
+	    "(left out to fit the width:\n"
+	    "  extra, more)\n");
+	free(got);
+}
+END_TEST
+
+/* --- sources and failures: what the golden files hold ----------------- */
+
+START_TEST(test_query_failures_only_from_failing_records)
+{
+	struct q	 q = { "failures", QUERY_JSON, "example.com", NULL,
+			    NULL, -1, 0 };
+	char		*got = run_query(&q);
+	const char	*p;
+
+	/* 198.51.100.7's passing record (count 0) carries passing.example */
+	ck_assert_ptr_null(strstr(got, "passing.example"));
+	ck_assert_ptr_null(strstr(got, "\"p1\""));
+	/* k1 is in two failing records of it, listed once */
+	ck_assert_ptr_nonnull(p = strstr(got, "\"selector\": \"k1\""));
+	ck_assert_ptr_null(strstr(p + 1, "\"selector\": \"k1\""));
+	/* worst first; sources that pass (2001:db8::1) are not listed */
+	ck_assert_ptr_nonnull(p = strstr(got, "\"198.51.100.7\""));
+	ck_assert_ptr_nonnull(strstr(p, "\"192.0.2.9\""));
+	ck_assert_ptr_null(strstr(got, "2001:db8::1"));
+	/* a non-canonical value shows as sent, a missing one as null */
+	ck_assert_ptr_nonnull(strstr(got, "{\"domain\": \"example.com\", "
+	    "\"scope\": null, \"result\": \"Bogus\"}"));
+	ck_assert_ptr_nonnull(strstr(got, "\"scope\": \"HELO\""));
+	free(got);
+}
+END_TEST
+
+START_TEST(test_query_failures_hostile_text_in_every_format)
+{
+	struct q	 q = { "failures", QUERY_CSV, NULL, "2024-03-02", NULL,
+			    -1, 0 };
+	char		*got;
+	const char	*p;
+
+	got = run_query(&q);
+	ck_assert_str_eq(got, "domain,source_ip,messages,dmarc_pass,"
+	    "dmarc_fail,dkim_aligned,spf_aligned,ptr,base_domain,"
+	    "header_from,dkim,spf\r\n"
+	    "example.com,192.0.2.9,5,0,5,0,0,,,"
+	    "\"'=HYPERLINK(\"\"x\"\")\x1b[2J,\tz.example\","
+	    "\"example.com/=s\"\"1\x01\nx=temperror\","
+	    "\"example.com/HELO=none, example.com/mfrom=fail\"\r\n");
+	free(got);
+
+	q.format = QUERY_JSON;
+	got = run_query(&q);
+	ck_assert_ptr_nonnull(strstr(got, "\"header_from\": "
+	    "[\"=HYPERLINK(\\\"x\\\")\\u001b[2J,\\u0009z.example\"]"));
+	ck_assert_ptr_nonnull(strstr(got, "\"selector\": "
+	    "\"=s\\\"1\\u0001\\u000ax\""));
+	for (p = got; *p != '\0'; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 || *p == '\n',
+		    "raw control byte 0x%02x", (unsigned char)*p);
+	free(got);
+
+	q.format = QUERY_TABLE;
+	q.width = 200;
+	got = run_query(&q);
+	ck_assert_ptr_nonnull(strstr(got,
+	    "=HYPERLINK(\"x\")\\x1b[2J,\\tz.example  "
+	    "example.com/=s\"1\\x01\\nx=temperror  "
+	    "example.com/HELO=none, example.com/mfrom=fail\n"));
+	for (p = got; *p != '\0'; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 || *p == '\n',
+		    "raw control byte 0x%02x", (unsigned char)*p);
+	free(got);
+}
+END_TEST
+
+START_TEST(test_query_sources_add_up_to_summary)
+{
+	struct q	 q = { "sources", QUERY_CSV, "example.com", NULL, NULL,
+			    -1, 0 };
+	char		*got = run_query(&q);
+
+	/*
+	 * summary: example.com 1,234,582 messages, 1,000,010 pass,
+	 * 234,572 fail, dkim 1,000,000, spf 1,000,010
+	 */
+	ck_assert_str_eq(got, "domain,source_ip,messages,dmarc_pass,"
+	    "dmarc_fail,dkim_aligned,spf_aligned,ptr,base_domain\r\n"
+	    "example.com,192.0.2.1,1000000,1000000,0,1000000,1000000,,\r\n"
+	    "example.com,198.51.100.7,234567,0,234567,0,0,,\r\n"
+	    "example.com,2001:db8::1,10,10,0,0,10,,\r\n"
+	    "example.com,192.0.2.9,5,0,5,0,0,,\r\n");
+	free(got);
 }
 END_TEST
 
@@ -1146,6 +1507,22 @@ START_TEST(test_dmarcq_help)
 	ck_assert_ptr_nonnull(strstr(r.out, "  2. the environment variable "
 	    "DMARCD_DB\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "Nd, Nh"));
+	/* every command, and what each of its columns means */
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  sources   one row per "));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  failures  sources with "
+	    "DMARC failures"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n            domain source_ip "
+	    "messages dmarc_pass dmarc_fail dkim_aligned\n"
+	    "            spf_aligned ptr base_domain header_from dkim spf\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  header_from   the failing "
+	    "records' header_from domains\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  ptr           "));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  dkim          their DKIM "
+	    "results: domain/selector=result\n"));
+	bin_free(&r);
+	run_bin(&r, NULL, "failures", "--help", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  spf           list    "));
 	bin_free(&r);
 	run_bin(&r, NULL, "summary", "--help", NULL);
 	ck_assert_int_eq(r.status, 0);
@@ -1192,6 +1569,14 @@ test_suite(void)
 	tcase_add_test(tc, test_query_render_hostile_text);
 	tcase_add_test(tc, test_query_render_refuses_wrong_shape);
 	tcase_add_test(tc, test_query_render_reports_write_errors);
+	tcase_add_loop_test(tc, test_query_json_cells_in_every_format, 0,
+	    nitems(jcells));
+	tcase_add_test(tc, test_query_json_cells_in_csv_are_neutralised);
+	tcase_add_test(tc, test_query_table_shows_whole_days_as_dates);
+	tcase_add_test(tc, test_query_table_fair_widths_then_left_out_columns);
+	tcase_add_test(tc, test_query_failures_only_from_failing_records);
+	tcase_add_test(tc, test_query_failures_hostile_text_in_every_format);
+	tcase_add_test(tc, test_query_sources_add_up_to_summary);
 	tcase_add_test(tc, test_dmarcq_exit_2_on_usage_errors);
 	tcase_add_test(tc, test_dmarcq_exit_3_when_unreachable_or_unmigrated);
 	tcase_add_test(tc, test_dmarcq_database_resolution_order);

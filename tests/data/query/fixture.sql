@@ -66,3 +66,46 @@ VALUES
     'rejected',
     E'=cmd|'' /C calc''!A0, xml: line 3: "count" is not a number\nsecond line',
     NULL, NULL, NULL);
+
+-- Auth results and header_from for sources and failures. No figure above
+-- changes: the added records have count 0. 198.51.100.7 (example.com,
+-- failing) has two more records: a failing one whose results partly
+-- repeat its first (each is listed once) and whose SPF result was not
+-- canonical as sent, and a passing one whose results must not show among
+-- the failures. 192.0.2.9 carries hostile text: a header_from with a
+-- formula prefix, quotes, a comma, a terminal escape and a tab, a DKIM
+-- selector with quotes, a control character and a newline, an SPF scope
+-- kept only raw.
+UPDATE dmarc.record SET dkim_domain = '{example.com}',
+    dkim_selector = '{s1}', dkim_result = '{pass}',
+    spf_domain = '{example.com}', spf_scope = '{mfrom}', spf_result = '{pass}'
+    WHERE source_ip = '192.0.2.1';
+UPDATE dmarc.record SET dkim_domain = '{example.com,esp.example.net}',
+    dkim_selector = '{s1,k1}', dkim_result = '{fail,fail}',
+    spf_domain = '{bounce.esp.example.net}', spf_scope = '{mfrom}',
+    spf_result = '{softfail}'
+    WHERE source_ip = '198.51.100.7';
+UPDATE dmarc.record SET header_from = E'=HYPERLINK("x")\x1b[2J,\tz.example',
+    dkim_domain = '{example.com}',
+    dkim_selector = ARRAY[E'=s"1\x01\nx'], dkim_result = '{temperror}',
+    spf_domain = '{example.com,example.com}',
+    spf_scope = '{NULL,mfrom}', spf_scope_raw = '{HELO,NULL}',
+    spf_result = '{none,fail}'
+    WHERE source_ip = '192.0.2.9';
+UPDATE dmarc.record SET dkim_domain = '{example.com}', dkim_result = '{fail}',
+    spf_domain = '{example.com}', spf_scope = '{mfrom}', spf_result = '{pass}'
+    WHERE source_ip = '2001:db8::1';
+
+INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
+    count, disposition, dkim, spf, header_from, dkim_domain, dkim_selector,
+    dkim_result, spf_domain, spf_scope, spf_result, spf_result_raw)
+SELECT id, 3, begin_time, domain, '198.51.100.7'::inet, 0, 'none', 'fail',
+    'fail', 'a.example.com', '{esp.example.net}'::text[], '{k1}'::text[],
+    '{fail}'::text[], '{example.com}'::text[], NULL::text[], '{NULL}'::text[],
+    '{Bogus}'::text[]
+    FROM dmarc.report WHERE report_id = '1111'
+UNION ALL
+SELECT id, 4, begin_time, domain, '198.51.100.7'::inet, 0, 'none', 'pass',
+    'fail', 'passing.example', '{passing.example}', '{p1}', '{pass}',
+    '{passing.example}', '{mfrom}', '{pass}', NULL
+    FROM dmarc.report WHERE report_id = '1111';
