@@ -34,8 +34,11 @@ echo
 echo "== dmarcq summary"
 build/src/dmarcq summary
 echo
-echo "== dmarcq reports --limit 15"
-build/src/dmarcq reports --limit 15
+echo "== dmarcq failures --limit 10 (sources failing DMARC, worst first)"
+build/src/dmarcq failures --limit 10
+echo
+echo "== dmarcq reports --limit 10"
+build/src/dmarcq reports --limit 10
 cat <<MSG
 
 The database keeps running. To query it yourself:
