@@ -679,6 +679,80 @@ START_TEST(test_daemon_rides_out_postgresql_restart)
 }
 END_TEST
 
+/* Lines of path that contain needle. */
+static int
+lines_with(const char *path, const char *needle)
+{
+	char	 line[4096];
+	FILE	*fp = fopen(path, "r");
+	int	 n = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(fp);
+	return n;
+}
+
+/*
+ * imap:// means STARTTLS, required: against a real server without TLS
+ * (that would even take a plaintext login) dmarcd must not log in.
+ */
+START_TEST(test_daemon_starttls_required)
+{
+	struct buf	 m;
+	char		 path[512], logp[512];
+	FILE		*fp;
+	int		 before;
+
+	setup();
+	buf_init(&m, 1 << 20);
+	report_mail(&m, "notls-1", 1);
+	deliver(env("DOVECOT_USER"), folder("notls"), "m1", m.data, m.len);
+	snprintf(logp, sizeof(logp), "%s/notls/dovecot.log",
+	    env("DOVECOT_DIR"));
+	before = lines_with(logp, "Login: user=<");
+	snprintf(path, sizeof(path), "%s/notls.conf", workdir);
+	fp = fopen(path, "w");
+	fchmod(fileno(fp), 0600);
+	fprintf(fp, "[database]\nconninfo = %s\n[imap \"notls\"]\n"
+	    "url = imap://127.0.0.1:%s/%s\nuser = %s\npassword_file = %s\n",
+	    db, env("DOVECOT_NOTLS_PORT"), folder("notls"),
+	    env("DOVECOT_USER"), env("DOVECOT_PASSWORD_FILE"));
+	fclose(fp);
+	ck_assert_int_eq(run_once(path, "--once"), 3);
+	ck_assert_int_eq(lines_with(logp, "Login: user=<"), before);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder("notls")), 1);
+	buf_clear(&m);
+}
+END_TEST
+
+/* A certificate from a CA we don't trust: an error, mail left alone. */
+START_TEST(test_daemon_untrusted_certificate)
+{
+	struct buf	 m;
+	const char	*conf;
+	char		 cmd[1200];
+
+	setup();
+	buf_init(&m, 1 << 20);
+	report_mail(&m, "untrusted-1", 1);
+	deliver(env("DOVECOT_USER"), folder("untrusted"), "m1", m.data,
+	    m.len);
+	conf = imap_conf("untrusted", folder("untrusted"), NULL);
+	snprintf(cmd, sizeof(cmd), "sed -i 's|^ca_file = .*|ca_file = %s|' "
+	    "'%s'", env("DOVECOT_OTHER_CA"), conf);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(run_once(conf, "--once"), 3);
+	ck_assert_int_eq(count(env("DOVECOT_USER"), folder("untrusted")), 1);
+	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.ingest WHERE "
+	    "source = 'imap:untrusted'"), 0);
+	buf_clear(&m);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -695,6 +769,8 @@ test_suite(void)
 	tcase_add_test(tc, test_daemon_wrong_password_leaves_mail);
 	tcase_add_test(tc, test_daemon_sigkill_mid_drain_stores_each_report_once);
 	tcase_add_test(tc, test_daemon_sigterm_exits_promptly);
+	tcase_add_test(tc, test_daemon_starttls_required);
+	tcase_add_test(tc, test_daemon_untrusted_certificate);
 	tcase_add_test(tc, test_daemon_pop3_drain);
 	tcase_add_test(tc, test_daemon_maildir_drain);
 	tcase_add_test(tc, test_daemon_rides_out_postgresql_restart);

@@ -11,7 +11,9 @@
 #
 # Ports (BASEPORT default: first free block from 21430): +0 IMAP (STARTTLS
 # offered), +1 IMAPS, +2 POP3 (STLS offered), +3 POP3S, +4 IMAP without
-# TLS at all (to prove STARTTLS is required). Also on 127.0.0.2 (+0 and
+# TLS at all (a second Dovecot with ssl = no that would even take a
+# plaintext login: to prove that dmarcd requires STARTTLS and never
+# sends the password; its log is DIR/notls/dovecot.log). Also on 127.0.0.2 (+0 and
 # +2) where plaintext login is refused. "start" prints shell assignments:
 #   DOVECOT_CA=... DOVECOT_PORT=... DOVECOT_USER=dmarc DOVECOT_PASSWORD_FILE=...
 # The mail user is "nobody"; mail lives in DIR/mail/dmarc/Maildir.
@@ -98,10 +100,6 @@ service imap-login {
     port = $((base + 1))
     ssl = yes
   }
-  inet_listener imapnotls {
-    address = 127.0.0.1
-    port = $((base + 4))
-  }
 }
 service pop3-login {
   inet_listener pop3 {
@@ -125,8 +123,24 @@ protocol imap {
 }
 CONF
 	dovecot -c "$conf" || { tail -20 "$dir/dovecot.log" >&2; die "dovecot failed to start"; }
+	# the second one: no TLS at all, plaintext logins welcome
+	mkdir -p "$dir/notls/run" "$dir/notls/state"
+	sed -e "s|^base_dir = .*|base_dir = $dir/notls/run|" \
+	    -e "s|^state_dir = .*|state_dir = $dir/notls/state|" \
+	    -e "s|^log_path = .*|log_path = $dir/notls/dovecot.log|" \
+	    -e "s|^info_log_path = .*|info_log_path = $dir/notls/dovecot.log|" \
+	    -e "s|^protocols = .*|protocols = imap|" \
+	    -e "s|^listen = .*|listen = 127.0.0.1|" \
+	    -e "s|^ssl = yes|ssl = no|" -e "/^ssl_cert/d" -e "/^ssl_key/d" \
+	    -e "s|^disable_plaintext_auth = yes|disable_plaintext_auth = no|" \
+	    -e "s|    port = $base\$|    port = $((base + 4))|" \
+	    -e "/inet_listener imaps {/,/}/d" \
+	    -e "/^service pop3-login {/,/^}/d" \
+	    "$conf" >"$dir/notls/dovecot.conf"
+	dovecot -c "$dir/notls/dovecot.conf" ||
+	    { tail -20 "$dir/notls/dovecot.log" >&2; die "the no-TLS dovecot failed to start"; }
 	i=0
-	until ! port_free "$base"; do
+	until ! port_free "$base" && ! port_free $((base + 4)); do
 		i=$((i + 1)); [ $i -lt 50 ] || die "dovecot not listening"
 		sleep 0.1
 	done
@@ -138,12 +152,15 @@ DOVECOT_OTHER_CA=$dir/tls/other-ca.pem
 DOVECOT_USER=$user
 DOVECOT_PASSWORD_FILE=$dir/password
 DOVECOT_POP_USER=$pop_user
+DOVECOT_NOTLS_PORT=$((base + 4))
 ENV
 	cat "$dir/env"
 	;;
 stop)
 	[ -f "$conf" ] || exit 0
 	doveadm -c "$conf" stop 2>/dev/null || true
+	[ -f "$dir/notls/dovecot.conf" ] &&
+	    doveadm -c "$dir/notls/dovecot.conf" stop 2>/dev/null || true
 	;;
 seed)
 	user=${DOVECOT_MAIL_USER:-$user}
