@@ -11,7 +11,7 @@ cd "$top"
 . contrib/deps.sh
 dmarcd_install_deps || exit 1
 
-fuzz_secs=${DM_FUZZ_SECONDS:-15}
+fuzz_secs=${DM_FUZZ_SECONDS:-10}
 rundir=$(mktemp -d /tmp/dmarcd-test.XXXXXX)
 chmod 755 "$rundir"
 failed_steps=
