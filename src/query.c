@@ -346,40 +346,6 @@ query_limit(const struct query_opts *o)
  * its length, or 0 for a byte that does not start a valid sequence
  * (overlong, surrogate, cut, above U+10FFFF).
  */
-static size_t
-utf8_dec(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t		 len, i;
-	uint32_t	 c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 /*
  * Invisible or reordering characters a terminal would obey: C1
@@ -438,7 +404,7 @@ disp_width(const char *s, size_t len)
 	uint32_t		 c;
 
 	while (i < len) {
-		if ((n = utf8_dec(p + i, len - i, &c)) == 0)
+		if ((n = dm_utf8_dec(p + i, len - i, &c)) == 0)
 			n = 1;
 		w += cp_width(c);
 		i += n;
@@ -891,7 +857,7 @@ term_escape(struct buf *b, const char *s)
 	int			 rc = 0;
 
 	while (i < len && rc == 0) {
-		if ((n = utf8_dec(p + i, len - i, &c)) == 0) {
+		if ((n = dm_utf8_dec(p + i, len - i, &c)) == 0) {
 			rc = buf_printf(b, "\\x%02x", p[i]);
 			i++;
 			continue;
@@ -1372,7 +1338,7 @@ csv_field(struct buf *b, const char *v, int neutralise)
 	    v[0] != '\0')
 		rc = buf_addc(b, '\'');
 	while (i < len && rc == 0) {
-		if ((n = utf8_dec(p + i, len - i, &c)) == 0) {
+		if ((n = dm_utf8_dec(p + i, len - i, &c)) == 0) {
 			rc = buf_adds(b, "\xef\xbf\xbd");
 			i++;
 			continue;
@@ -1462,7 +1428,7 @@ json_string(struct buf *b, const char *v)
 
 	rc = buf_addc(b, '"');
 	while (i < len && rc == 0) {
-		if ((n = utf8_dec(p + i, len - i, &c)) == 0) {
+		if ((n = dm_utf8_dec(p + i, len - i, &c)) == 0) {
 			rc = buf_adds(b, "\\ufffd");
 			i++;
 			continue;
@@ -1583,7 +1549,7 @@ add_fitted(struct buf *line, const char *s, size_t len, size_t w, int right)
 	}
 	/* cut: keep what fits in w - 1 columns, then the ellipsis */
 	while (i < len) {
-		if ((n = utf8_dec(p + i, len - i, &c)) == 0)
+		if ((n = dm_utf8_dec(p + i, len - i, &c)) == 0)
 			n = 1;
 		cw = cp_width(c);
 		if (used + (size_t)cw > w - 1)

@@ -181,15 +181,17 @@ dm_parse_u64(const char *s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+size_t
+dm_utf8_dec(const unsigned char *s, size_t n, uint32_t *cpp)
 {
 	size_t		 len, i;
 	uint32_t	 cp;
 
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		if (cpp != NULL)
+			*cpp = s[0];
 		return 1;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
 		len = 2;
 		cp = s[0] & 0x1f;
@@ -211,6 +213,8 @@ utf8_seq(const unsigned char *s, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	if (cpp != NULL)
+		*cpp = cp;
 	return len;
 }
 
@@ -221,7 +225,7 @@ is_utf8(const char *s, size_t len)
 	size_t			 i = 0, n;
 
 	while (i < len) {
-		if (p[i] == '\0' || (n = utf8_seq(p + i, len - i)) == 0)
+		if (p[i] == '\0' || (n = dm_utf8_dec(p + i, len - i, NULL)) == 0)
 			return 0;
 		i += n;
 	}
@@ -236,7 +240,7 @@ dm_escape(struct buf *b, const char *s, int quoted)
 	int			 rc = 0;
 
 	while (i < len && rc == 0) {
-		n = utf8_seq(p + i, len - i);
+		n = dm_utf8_dec(p + i, len - i, NULL);
 		if (n > 1 && !(p[i] == 0xc2 && p[i + 1] < 0xa0)) {
 			rc = buf_add(b, p + i, n);	/* C1 controls escaped */
 			i += n;

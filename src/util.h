@@ -31,6 +31,12 @@ char	*dm_lower(char *s);
  * sign, over max).
  */
 int	 dm_parse_u64(const char *s, uint64_t max, uint64_t *v);
+/*
+ * The valid UTF-8 sequence at s (at most n bytes, n > 0): its length,
+ * with its code point in *cp (may be NULL); 0 when it is not valid
+ * (overlong, surrogate, cut, beyond U+10FFFF).
+ */
+size_t	 dm_utf8_dec(const unsigned char *s, size_t n, uint32_t *cp);
 /* 1 if s[0..len) is valid UTF-8 without NUL, else 0. */
 int	 is_utf8(const char *s, size_t len);
 /*
