@@ -65,7 +65,7 @@ struct source {
 
 struct daemon {
 	struct config		*cf;
-	const char		*conninfo;
+	char			*conninfo;	/* a copy: a reload frees cf's */
 	struct store		*st;
 	struct source		 src[CONFIG_MAX_SOURCES];
 	size_t			 nsrc;
@@ -479,6 +479,7 @@ reload(struct daemon *d)
 	*d->cf = cf;
 	if (sources_open(d) == -1)
 		return -1;
+	log_info("SIGHUP: configuration reloaded, sources=%zu", d->nsrc);
 	sd_notify(0, "READY=1");
 	return 0;
 }
@@ -494,7 +495,7 @@ daemon_run(struct config *cf, const char *conninfo, int once)
 
 	memset(&d, 0, sizeof(d));
 	d.cf = cf;
-	d.conninfo = conninfo;
+	d.conninfo = xstrdup(conninfo);
 	d.once = once;
 	d.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	buf_init(&d.line, 1 << 16);
@@ -571,5 +572,6 @@ daemon_run(struct config *cf, const char *conninfo, int once)
 	sources_close(&d);
 	store_free(d.st);
 	buf_clear(&d.line);
+	free(d.conninfo);
 	return ex;
 }

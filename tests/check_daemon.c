@@ -90,6 +90,23 @@ sql_num(const char *sql)
 	return v;
 }
 
+/* Lines of path that contain needle. */
+static int
+lines_with(const char *path, const char *needle)
+{
+	char	 line[4096];
+	FILE	*fp = fopen(path, "r");
+	int	 n = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(fp);
+	return n;
+}
+
 /* A fresh database per test program run. */
 static void
 setup_db(void)
@@ -357,6 +374,20 @@ START_TEST(test_daemon_imap_files_every_message)
 	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.ingest WHERE "
 	    "source = 'imap:files' AND outcome = 'rejected' AND uid > 0 AND "
 	    "uidvalidity > 0"), 1);
+	/* the Prometheus textfile says the same */
+	{
+		char prom[600], want[200];
+
+		snprintf(prom, sizeof(prom), "%s/files.prom", workdir);
+		snprintf(want, sizeof(want), "dmarcd_reports_total{source="
+		    "\"imap:files\",outcome=\"stored\"} 3");
+		ck_assert_int_eq(lines_with(prom, want), 1);
+		snprintf(want, sizeof(want), "dmarcd_messages_total{source="
+		    "\"imap:files\",fate=\"invalid\"} 1");
+		ck_assert_int_eq(lines_with(prom, want), 1);
+		ck_assert_int_eq(lines_with(prom, "dmarcd_source_up{source="
+		    "\"imap:files\"} 1"), 1);
+	}
 	/* nothing left: a second run is quiet and fine */
 	ck_assert_int_eq(run_once(conf, "--once"), 0);
 	buf_clear(&m);
@@ -679,23 +710,6 @@ START_TEST(test_daemon_rides_out_postgresql_restart)
 }
 END_TEST
 
-/* Lines of path that contain needle. */
-static int
-lines_with(const char *path, const char *needle)
-{
-	char	 line[4096];
-	FILE	*fp = fopen(path, "r");
-	int	 n = 0;
-
-	if (fp == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strstr(line, needle) != NULL)
-			n++;
-	fclose(fp);
-	return n;
-}
-
 /*
  * imap:// means STARTTLS, required: against a real server without TLS
  * (that would even take a plaintext login) dmarcd must not log in.
@@ -753,6 +767,47 @@ START_TEST(test_daemon_untrusted_certificate)
 }
 END_TEST
 
+/* SIGHUP: a broken configuration is refused, a good one taken. */
+START_TEST(test_daemon_sighup_reloads)
+{
+	const char	*conf;
+	char		 log[600], cmd[1200];
+	pid_t		 pid;
+	int		 status, before, i;
+
+	setup();
+	snprintf(log, sizeof(log), "%s/log", workdir);
+	conf = imap_conf("hup", folder("hup"), NULL);
+	pid = start_daemon(conf);
+	sleep(1);
+	/* break it: the running configuration must stay */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.good' && echo 'bogus = 1' "
+	    ">> '%s'", conf, conf, conf);
+	ck_assert_int_eq(system(cmd), 0);
+	before = lines_with(log, "keeping the running configuration");
+	kill(pid, SIGHUP);
+	for (i = 0; i < 50 && lines_with(log, "keeping the running "
+	    "configuration") == before; i++)
+		usleep(100000);
+	ck_assert_int_eq(lines_with(log, "keeping the running configuration"),
+	    before + 1);
+	ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);	/* alive */
+	/* mend it: reloaded */
+	snprintf(cmd, sizeof(cmd), "cp '%s.good' '%s'", conf, conf);
+	ck_assert_int_eq(system(cmd), 0);
+	before = lines_with(log, "configuration reloaded");
+	kill(pid, SIGHUP);
+	for (i = 0; i < 50 && lines_with(log, "configuration reloaded") ==
+	    before; i++)
+		usleep(100000);
+	ck_assert_int_eq(lines_with(log, "configuration reloaded"),
+	    before + 1);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -769,6 +824,7 @@ test_suite(void)
 	tcase_add_test(tc, test_daemon_wrong_password_leaves_mail);
 	tcase_add_test(tc, test_daemon_sigkill_mid_drain_stores_each_report_once);
 	tcase_add_test(tc, test_daemon_sigterm_exits_promptly);
+	tcase_add_test(tc, test_daemon_sighup_reloads);
 	tcase_add_test(tc, test_daemon_starttls_required);
 	tcase_add_test(tc, test_daemon_untrusted_certificate);
 	tcase_add_test(tc, test_daemon_pop3_drain);
