@@ -35,6 +35,14 @@
 #define DM_MAX_MIME_PARTS	64
 #define DM_MAX_MBOX_MESSAGES	100000
 
+/* Failure (ruf) reports, src/ruf.c */
+#define DM_MAX_RUF_PART		(256u << 10)	/* message/feedback-report */
+#define DM_MAX_RUF_FIELDS	256		/* header fields in it */
+#define DM_MAX_RUF_VALUE	(16u << 10)	/* one field, unfolded */
+#define DM_MAX_RUF_MULTI	64		/* values of a repeated field */
+#define DM_MAX_RUF_HEADERS	(256u << 10)	/* original's headers kept */
+#define DM_MAX_RUF_BODY		(1u << 20)	/* original's body kept */
+
 /* Limits that configuration may change; see dm_limits_default(). */
 struct dm_limits {
 	size_t		 max_message;
