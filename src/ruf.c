@@ -6,6 +6,7 @@
  * these values go to the database and to terminals.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -198,7 +199,7 @@ ruf_report_init(struct ruf_report *r)
 void
 ruf_report_clear(struct ruf_report *r)
 {
-	char	**s[] = { &r->feedback_type, &r->user_agent, &r->version,
+	char	**s[] = { &r->reporter, &r->feedback_type, &r->user_agent, &r->version,
 		    &r->original_mail_from, &r->original_envelope_id,
 		    &r->arrival_date_raw, &r->reporting_mta, &r->source_ip,
 		    &r->source_ip_raw, &r->auth_failure, &r->delivery_result,
@@ -606,6 +607,118 @@ find_parts(struct find *f, GMimeObject *obj, unsigned depth)
 	return 0;
 }
 
+/* The first address of the report's From:, lower case, or NULL. */
+static char *
+reporter_of(GMimeMessage *m)
+{
+	InternetAddressList	*from = g_mime_message_get_from(m);
+	InternetAddress		*ia;
+	const char		*addr;
+
+	if (from == NULL || internet_address_list_length(from) == 0)
+		return NULL;
+	ia = internet_address_list_get_address(from, 0);
+	if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+		return NULL;
+	addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+	if (addr == NULL || *addr == '\0' || strlen(addr) > DM_MAX_FIELD)
+		return NULL;
+	return dm_lower(clean_dup(addr, strlen(addr)));
+}
+
+/* "local@domain" to "sha256:<hex of local>@domain" (new string). */
+static char *
+hash_addr(const char *a)
+{
+	const char	*at = strrchr(a, '@');
+	char		 hex[65], *out;
+	size_t		 n;
+
+	if (*a == '\0')
+		return xstrdup(a);	/* the null sender stays "" */
+	n = at != NULL ? (size_t)(at - a) : strlen(a);
+	dm_sha256_hex(a, n, hex);
+	n = strlen(hex) + 8 + (at != NULL ? strlen(at) : 0) + 1;
+	out = xmalloc(n);
+	snprintf(out, n, "sha256:%s%s", hex, at != NULL ? at : "");
+	return out;
+}
+
+static void
+hash_in_place(char **s)
+{
+	char	*h;
+
+	if (*s == NULL)
+		return;
+	h = hash_addr(*s);
+	free(*s);
+	*s = h;
+}
+
+/* An address header ("A <a@b>, c@d") to its hashed addr-specs. */
+static void
+hash_header(char **s)
+{
+	InternetAddressList	*l;
+	InternetAddress		*ia;
+	struct buf		 b;
+	char			*h;
+	int			 i, n;
+
+	if (*s == NULL)
+		return;
+	buf_init(&b, DM_MAX_RUF_VALUE * 8);
+	l = internet_address_list_parse(NULL, *s);
+	n = l != NULL ? internet_address_list_length(l) : 0;
+	for (i = 0; i < n; i++) {
+		ia = internet_address_list_get_address(l, i);
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		h = hash_addr(internet_address_mailbox_get_addr(
+		    INTERNET_ADDRESS_MAILBOX(ia)));
+		buf_printf(&b, "%s%s", b.len > 0 ? ", " : "", h);
+		free(h);
+	}
+	if (l != NULL)
+		g_object_unref(l);
+	free(*s);
+	*s = clean_dup(b.len > 0 ? b.data : "", b.len);
+	buf_clear(&b);
+}
+
+void
+ruf_hash_local_parts(struct ruf_report *r)
+{
+	size_t	 i;
+
+	hash_in_place(&r->original_mail_from);
+	for (i = 0; i < r->original_rcpt_to.n; i++)
+		hash_in_place(&r->original_rcpt_to.v[i]);
+	hash_header(&r->orig_from);
+	hash_header(&r->orig_to);
+	free(r->orig_headers);
+	r->orig_headers = NULL;
+}
+
+void
+ruf_drop_original(struct ruf_report *r)
+{
+	char	**s[] = { &r->orig_from, &r->orig_to, &r->orig_subject,
+		    &r->orig_date, &r->orig_message_id, &r->orig_headers };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		free(*s[i]);
+		*s[i] = NULL;
+	}
+	free(r->orig_body);
+	r->orig_body = NULL;
+	r->orig_body_len = 0;
+	r->has_original = 0;
+	r->orig_headers_only = 0;
+}
+
 int
 ruf_parse_message(const unsigned char *msg, size_t len,
     const struct dm_limits *lim, int flags, struct ruf_report *r,
@@ -635,6 +748,7 @@ ruf_parse_message(const unsigned char *msg, size_t len,
 		dm_err_set(err, DM_EMSG, "ruf: not a mail message");
 		goto out;
 	}
+	r->reporter = reporter_of(m);
 	top = g_mime_message_get_mime_part(m);
 	if (top != NULL && find_parts(&f, top, 0) == -1)
 		goto out;

@@ -22,6 +22,8 @@ struct ruf_list {
 
 /* All strings owned by the struct; NULL when absent. */
 struct ruf_report {
+	char		*reporter;		/* From: address of the report
+						   mail, lower case */
 	char		*feedback_type;		/* lower case */
 	char		*user_agent;
 	char		*version;
@@ -96,6 +98,17 @@ int	ruf_parse_original(const unsigned char *p, size_t len, int flags,
 int	ruf_parse_message(const unsigned char *msg, size_t len,
 	    const struct dm_limits *lim, int flags, struct ruf_report *r,
 	    struct dm_err *err);
+
+/*
+ * Privacy: replace the local part of every address kept (Original-Mail-
+ * From, Original-Rcpt-To, the original's From and To) by the hex
+ * SHA-256 of it, "sha256:<hex>@domain"; display names go. The original's
+ * raw headers are dropped (Received: and the rest name people too).
+ */
+void	ruf_hash_local_parts(struct ruf_report *r);
+
+/* Privacy: forget the original message (headers and body). */
+void	ruf_drop_original(struct ruf_report *r);
 
 /*
  * RFC 5322 date (and odd formats seen in the wild: ISO 8601, missing

@@ -24,6 +24,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "log.h"
+#include "ruf.h"
 #include "store.h"
 #include "util.h"
 
@@ -1249,6 +1250,150 @@ store_rejected(struct store *st, const struct store_input *in,
 	if (alive(st, err) == -1)
 		return -1;
 	return ledger(st, in, "rejected", reason, org_name, report_id, 0, err);
+}
+
+/* A text[] literal of l into b, or NULL when l is empty. */
+static const char *
+list_array(const struct ruf_list *l, struct buf *b)
+{
+	size_t		 i;
+	const char	*s;
+
+	if (l->n == 0)
+		return NULL;
+	buf_addc(b, '{');
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		buf_addc(b, '"');
+		for (s = l->v[i]; *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				buf_addc(b, '\\');
+			buf_addc(b, *s);
+		}
+		buf_addc(b, '"');
+	}
+	if (buf_addc(b, '}') == -1)
+		return NULL;
+	return buf_cstr(b);
+}
+
+/* A bytea in hex text form ("\\x0a1b...") into b. */
+static const char *
+hex_bytea(const unsigned char *p, size_t len, struct buf *b)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+
+	buf_adds(b, "\\x");
+	for (i = 0; i < len; i++) {
+		buf_addc(b, hex[p[i] >> 4]);
+		buf_addc(b, hex[p[i] & 15]);
+	}
+	return buf_cstr(b);
+}
+
+int
+store_failure(struct store *st, const struct store_input *in,
+    const struct ruf_report *r, struct dm_err *err)
+{
+	static const char sql[] =
+	    "INSERT INTO dmarc.failure_report (reporter, feedback_type, "
+	    "user_agent, version, original_mail_from, original_rcpt_to, "
+	    "original_envelope_id, arrival_date, arrival_date_raw, "
+	    "reporting_mta, source_ip, source_ip_raw, incidents, "
+	    "authentication_results, auth_failure, delivery_result, "
+	    "identity_alignment, dkim_domain, dkim_identity, dkim_selector, "
+	    "spf_dns, reported_domain, reported_uri, orig_from, orig_to, "
+	    "orig_subject, orig_date, orig_message_id, orig_headers, "
+	    "orig_body, orig_headers_only, dedup_id) VALUES ($1, $2, $3, $4, "
+	    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+	    "$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, "
+	    "$32) ON CONFLICT DO NOTHING RETURNING id";
+	struct buf	 tb[6];
+	const char	*vals[32];
+	char		 at[80], inc[24];
+	PGresult	*res = NULL;
+	size_t		 i;
+	int		 rc = -1, dup;
+
+	if (st->state == ST_TXN)
+		return dm_err_set(err, DM_EINTERNAL,
+		    "database: failure report while a report is open");
+	for (i = 0; i < nitems(tb); i++)
+		buf_init(&tb[i], 8u << 20);
+	vals[0] = r->reporter;
+	vals[1] = r->feedback_type;
+	vals[2] = r->user_agent;
+	vals[3] = r->version;
+	vals[4] = r->original_mail_from;
+	vals[5] = list_array(&r->original_rcpt_to, &tb[0]);
+	vals[6] = r->original_envelope_id;
+	vals[7] = r->has_arrival_date && r->arrival_date >= 0 &&
+	    r->arrival_date <= STORE_TIME_MAX ?
+	    fmt_time(r->arrival_date, at) : NULL;
+	vals[8] = r->arrival_date_raw;
+	vals[9] = r->reporting_mta;
+	vals[10] = r->source_ip;
+	vals[11] = r->source_ip_raw;
+	vals[12] = NULL;
+	if (r->incidents >= 0) {
+		snprintf(inc, sizeof(inc), "%lld", (long long)r->incidents);
+		vals[12] = inc;
+	}
+	vals[13] = list_array(&r->authentication_results, &tb[1]);
+	vals[14] = r->auth_failure;
+	vals[15] = r->delivery_result;
+	vals[16] = r->identity_alignment;
+	vals[17] = r->dkim_domain;
+	vals[18] = r->dkim_identity;
+	vals[19] = r->dkim_selector;
+	vals[20] = r->spf_dns;
+	vals[21] = list_array(&r->reported_domain, &tb[2]);
+	vals[22] = list_array(&r->reported_uri, &tb[3]);
+	vals[23] = r->orig_from;
+	vals[24] = r->orig_to;
+	vals[25] = r->orig_subject;
+	vals[26] = r->orig_date;
+	vals[27] = r->orig_message_id;
+	vals[28] = r->orig_headers;
+	vals[29] = r->orig_body != NULL ? hex_bytea(r->orig_body,
+	    r->orig_body_len, &tb[4]) : NULL;
+	vals[30] = r->orig_headers_only ? "true" : "false";
+	if (r->orig_message_id != NULL)
+		vals[31] = r->orig_message_id;
+	else if (!r->has_arrival_date && in != NULL && in->sha256 != NULL)
+		vals[31] = in->sha256;
+	else
+		vals[31] = "";
+	for (i = 0; i < nitems(vals); i++)
+		if (i != 29 && !valid_text(vals[i]))
+			return dm_err_set(err, DM_EINTERNAL, "database: "
+			    "failure report field %zu is not UTF-8", i);
+
+	if (alive(st, err) == -1 || exec_cmd(st, "BEGIN", err) == -1)
+		goto out;
+	if ((res = exec_params(st, sql, 32, vals, err)) == NULL)
+		goto fail;
+	dup = PQntuples(res) == 0;
+	if (ledger(st, in, dup ? "duplicate" : "stored", NULL, r->reporter,
+	    NULL, 0, err) == -1)
+		goto fail;
+	if (exec_cmd(st, "COMMIT", err) == -1)
+		goto fail;
+	rc = dup;
+	goto out;
+ fail:
+	if (PQstatus(st->conn) == CONNECTION_OK) {
+		struct dm_err	 rerr;
+
+		exec_cmd(st, "ROLLBACK", &rerr);
+	}
+ out:
+	PQclear(res);
+	for (i = 0; i < nitems(tb); i++)
+		buf_clear(&tb[i]);
+	return rc;
 }
 
 int

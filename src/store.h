@@ -78,6 +78,18 @@ int	store_rejected(struct store *st, const struct store_input *in,
 	    struct dm_err *err);
 
 /*
+ * Store one failure report (one dmarc.failure_report row) and its ledger
+ * row (org_name = the reporter) in one transaction. A report already
+ * stored (same reporter, source IP, Arrival-Date and original
+ * Message-ID) is a duplicate: only the ledger row is written. Privacy
+ * settings are the caller's: what r holds is stored. Returns 0 stored,
+ * 1 duplicate, -1 with err set (DM_EMSG: the database refused a value).
+ */
+struct ruf_report;
+int	store_failure(struct store *st, const struct store_input *in,
+	    const struct ruf_report *r, struct dm_err *err);
+
+/*
  * Has the ledger seen this input (source and input as in store_input)?
  * The daemon asks before fetching a message again, so that a crash
  * between COMMIT and the ack at the server doesn't import it twice.

@@ -15,6 +15,8 @@
 
 #include <libpq-fe.h>
 
+#include "mime.h"
+#include "ruf.h"
 #include "store.h"
 #include "test.h"
 #include "util.h"
@@ -854,6 +856,139 @@ START_TEST(test_store_rejected_in_ledger)
 }
 END_TEST
 
+/* --- failure reports ------------------------------------------------- */
+
+static const char ruf_fb[] =
+    "Feedback-Type: auth-failure\n"
+    "User-Agent: T/1\n"
+    "Version: 1\n"
+    "Original-Mail-From: <jo.doe@example.org>\n"
+    "Original-Rcpt-To: a@example.com\n"
+    "Original-Rcpt-To: \"b,{c}\"@example.com\n"
+    "Arrival-Date: Tue, 30 Apr 2019 02:09:00 +0000\n"
+    "Source-IP: 192.0.2.7 (h.example)\n"
+    "Incidents: 2\n"
+    "Authentication-Results: mx; dmarc=fail header.from=example.org\n"
+    "Auth-Failure: dmarc\n"
+    "Delivery-Result: smg-policy-action\n"
+    "Reported-Domain: example.org\n";
+static const char ruf_orig[] =
+    "From: Jo Doe <jo.doe@example.org>\n"
+    "To: a@example.com\n"
+    "Subject: hello\n"
+    "Message-ID: <m1@example.org>\n"
+    "\n"
+    "secret body\n";
+
+static void
+make_ruf(struct ruf_report *r, int flags)
+{
+	struct dm_err	 err = { 0 };
+
+	ruf_report_init(r);
+	ck_assert_int_eq(ruf_parse_feedback((const unsigned char *)ruf_fb,
+	    strlen(ruf_fb), r, &err), 0);
+	ck_assert_int_eq(ruf_parse_original((const unsigned char *)ruf_orig,
+	    strlen(ruf_orig), flags, r, &err), 0);
+	r->reporter = xstrdup("dmarc@reporter.example");
+}
+
+START_TEST(test_store_failure_stored_once)
+{
+	struct dm_err		 err = { 0 };
+	struct store		*st = migrated_store("failure");
+	struct ruf_report	 r;
+
+	make_ruf(&r, 0);
+	ck_assert_msg(store_failure(st, &input, &r, &err) == 0, "%s",
+	    err.msg);
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|"
+	    "%s|%s|%s|%s', reporter, feedback_type, original_mail_from, "
+	    "original_rcpt_to, arrival_date, source_ip, source_ip_raw, "
+	    "incidents, authentication_results, delivery_result, "
+	    "reported_domain, orig_subject, orig_message_id, orig_body) "
+	    "FROM dmarc.failure_report"), "dmarc@reporter.example|"
+	    "auth-failure|jo.doe@example.org|{a@example.com,"
+	    "\"\\\"b,{c}\\\"@example.com\"}|2019-04-30 02:09:00+00|"
+	    "192.0.2.7|192.0.2.7 (h.example)|2|{\"mx; dmarc=fail "
+	    "header.from=example.org\"}|other|{example.org}|hello|"
+	    "m1@example.org|");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.failure_report "
+	    "WHERE orig_body IS NULL AND orig_headers LIKE "
+	    "'%Subject: hello\n%' AND orig_headers NOT LIKE '%secret%'"), 1);
+	/* the same report again: a duplicate, nothing stored twice */
+	ck_assert_msg(store_failure(st, &input, &r, &err) == 1, "%s",
+	    err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.failure_report"), 1);
+	ck_assert_str_eq(qs("SELECT string_agg(outcome || '|' || org_name, "
+	    "',' ORDER BY id) FROM dmarc.ingest"), "stored|dmarc@reporter."
+	    "example,duplicate|dmarc@reporter.example");
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s', day, "
+	    "reported_domain, source_ip, reports) FROM dmarc.daily_failure"),
+	    "2019-04-30|example.org|192.0.2.7|1");
+	ruf_report_clear(&r);
+
+	/* another message from the same IP at the same time is not one */
+	make_ruf(&r, RUF_KEEP_BODY);
+	free(r.orig_message_id);
+	r.orig_message_id = xstrdup("m2@example.org");
+	ck_assert_msg(store_failure(st, &input, &r, &err) == 0, "%s",
+	    err.msg);
+	ck_assert_str_eq(qs("SELECT encode(orig_body, 'escape') FROM "
+	    "dmarc.failure_report WHERE orig_message_id = 'm2@example.org'"),
+	    "secret body\n");
+	ck_assert_int_eq(q1("SELECT reports FROM dmarc.daily_failure"), 2);
+	ruf_report_clear(&r);
+	store_free(st);
+}
+END_TEST
+
+/* No Message-ID, no Arrival-Date: the mail's SHA-256 tells them apart. */
+START_TEST(test_store_failure_without_keys)
+{
+	struct dm_err		 err = { 0 };
+	struct store		*st = migrated_store("failure_nokeys");
+	struct store_input	 in = input;
+	struct ruf_report	 r;
+
+	ruf_report_init(&r);
+	r.feedback_type = xstrdup("auth-failure");
+	in.sha256 = "aa";
+	ck_assert_int_eq(store_failure(st, &in, &r, &err), 0);
+	ck_assert_int_eq(store_failure(st, &in, &r, &err), 1);
+	in.sha256 = "bb";
+	ck_assert_int_eq(store_failure(st, &in, &r, &err), 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.failure_report"), 2);
+	ruf_report_clear(&r);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(test_store_failure_hashed_local_parts)
+{
+	struct dm_err		 err = { 0 };
+	struct store		*st = migrated_store("failure_hash");
+	struct ruf_report	 r;
+	char			 want[512], h[65];
+
+	make_ruf(&r, 0);
+	ruf_hash_local_parts(&r);
+	ck_assert_msg(store_failure(st, &input, &r, &err) == 0, "%s",
+	    err.msg);
+	dm_sha256_hex("jo.doe", 6, h);
+	snprintf(want, sizeof(want), "sha256:%s@example.org|sha256:%s@"
+	    "example.org|(null)", h, h);
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s', original_mail_from, "
+	    "orig_from, coalesce(orig_headers, '(null)')) FROM "
+	    "dmarc.failure_report"), want);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.failure_report WHERE "
+	    "original_rcpt_to::text LIKE '%a@%' OR orig_to LIKE 'a@%' OR "
+	    "original_mail_from LIKE '%jo%'"), 0);
+	ruf_report_clear(&r);
+	store_free(st);
+}
+END_TEST
+
 /* --- auth results and reasons in arrays -------------------------------- */
 
 /*
@@ -1299,6 +1434,10 @@ test_suite(void)
 	tcase_add_test(tc, test_store_months_get_partitions);
 	tcase_add_test(tc, test_store_killed_connection_is_estore);
 	tcase_add_test(tc, test_store_rejected_in_ledger);
+	mime_init();		/* ruf.c decodes with GMime */
+	tcase_add_test(tc, test_store_failure_stored_once);
+	tcase_add_test(tc, test_store_failure_without_keys);
+	tcase_add_test(tc, test_store_failure_hashed_local_parts);
 	tcase_add_test(tc, test_store_reader_reads_only);
 	tcase_add_test(tc, test_store_writer_stores_new_month);
 	tcase_add_test(tc, test_store_many_records);
