@@ -77,6 +77,8 @@ walk_fields(const unsigned char *p, size_t len, int strict, field_fn fn,
 	const char	*line, *c;
 	int		 have = 0, rc = -1;
 
+	if (len == 0)
+		p = (const unsigned char *)"";	/* an empty part: NULL */
 	if (strict && memchr(p, '\0', len) != NULL)
 		return dm_err_set(err, DM_EMSG, "ruf: NUL byte in the "
 		    "feedback report");

@@ -200,6 +200,38 @@ START_TEST(test_ruf_rejects_no_feedback_part)
 }
 END_TEST
 
+/* Found by fuzz_ruf: an empty feedback part (decoded to no bytes). */
+START_TEST(test_ruf_fuzz_empty_feedback_part)
+{
+	static const char msg[] =
+	    "From: a@example.org\n"
+	    "Content-Type: multipart/report; report-type=feedback-report;\n"
+	    " boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: message/feedback-report\n"
+	    "\n"
+	    "--b--\n";
+	struct dm_limits	 lim;
+	struct ruf_report	 r;
+	struct dm_err		 err = { 0 };
+
+	dm_limits_default(&lim);
+	ruf_report_init(&r);
+	ck_assert_int_eq(ruf_parse_message((const unsigned char *)msg,
+	    strlen(msg), &lim, 0, &r, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no Feedback-Type"));
+	str_eq(r.reporter, "a@example.org", "reporter");
+	ruf_report_clear(&r);
+	ck_assert_int_eq(ruf_parse_feedback(NULL, 0, &r, &err), -1);
+	ruf_report_clear(&r);
+	ck_assert_int_eq(ruf_parse_original(NULL, 0, RUF_KEEP_BODY, &r,
+	    &err), 0);
+	str_eq(r.orig_headers, "", "orig_headers");
+	ruf_report_clear(&r);
+}
+END_TEST
+
 /* --- hand-made feedback parts ----------------------------------------- */
 
 /* Run with LF as written and with every LF turned into CRLF. */
@@ -467,6 +499,7 @@ test_suite(void)
 	tcase_add_loop_test(tc, test_ruf_samples, 0, (int)nitems(samples));
 	tcase_add_test(tc, test_ruf_body_only_when_asked);
 	tcase_add_test(tc, test_ruf_rejects_no_feedback_part);
+	tcase_add_test(tc, test_ruf_fuzz_empty_feedback_part);
 	tcase_add_loop_test(tc, test_ruf_folded_and_repeated, 0, 2);
 	tcase_add_loop_test(tc, test_ruf_missing_optional_fields, 0, 2);
 	tcase_add_loop_test(tc, test_ruf_dates, 0, (int)nitems(dates));
