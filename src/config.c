@@ -23,7 +23,8 @@
 
 #define DEFAULT_POLL	300
 
-enum cfg_type { CFG_STR, CFG_SIZE, CFG_UINT, CFG_AUTH, CFG_AFTER };
+enum cfg_type { CFG_STR, CFG_SIZE, CFG_UINT, CFG_AUTH, CFG_AFTER, CFG_FSTORE,
+    CFG_BOOL };
 enum cfg_where { IN_CONFIG, IN_SOURCE };
 
 static const struct cfg_key {
@@ -51,6 +52,11 @@ static const struct cfg_key {
 	    lim.max_records),
 	K("daemon", "metrics_file", CFG_STR, 0, 0, metrics_file),
 	K("daemon", "poll_interval", CFG_UINT, 5, 86400, poll_interval),
+	K("failure", "store", CFG_FSTORE, 0, 0, failure.store),
+	K("failure", "hash_local_parts", CFG_BOOL, 0, 0,
+	    failure.hash_local_parts),
+	K("failure", "retention_days", CFG_UINT, 0, 36500,
+	    failure_retention_days),
 	S("url", CFG_STR, 0, 0, url, IMAP | POP3),
 	S("user", CFG_STR, 0, 0, user, IMAP | POP3),
 	S("password_file", CFG_STR, 0, 0, password_file, IMAP | POP3),
@@ -73,9 +79,9 @@ static const struct cfg_key {
 };
 
 /* Sections whose keys are accepted but not used by this version. */
-static const char *const later_sections[] = { "enrich", "failure" };
+static const char *const later_sections[] = { "enrich" };
 
-static const struct {
+static const struct word {
 	const char	*word;
 	int		 val;
 } auths[] = {
@@ -84,6 +90,11 @@ static const struct {
 }, afters[] = {
 	{ "move", FETCH_AFTER_MOVE }, { "seen", FETCH_AFTER_SEEN },
 	{ "delete", FETCH_AFTER_DELETE }, { "keep", FETCH_AFTER_KEEP },
+}, fstores[] = {
+	{ "headers", INGEST_FAILURE_HEADERS }, { "full", INGEST_FAILURE_FULL },
+	{ "none", INGEST_FAILURE_NONE },
+}, bools[] = {
+	{ "yes", 1 }, { "no", 0 },
 };
 
 const char *
@@ -221,21 +232,32 @@ source_for(struct config *cf, int kind, const char *name)
 static int
 word_value(const char *value, int type, int *out)
 {
-	size_t	 i;
+	const struct word	*w;
+	size_t			 i, n;
 
-	if (type == CFG_AUTH) {
-		for (i = 0; i < nitems(auths); i++)
-			if (strcmp(auths[i].word, value) == 0) {
-				*out = auths[i].val;
-				return 0;
-			}
-	} else {
-		for (i = 0; i < nitems(afters); i++)
-			if (strcmp(afters[i].word, value) == 0) {
-				*out = afters[i].val;
-				return 0;
-			}
+	switch (type) {
+	case CFG_AUTH:
+		w = auths;
+		n = nitems(auths);
+		break;
+	case CFG_AFTER:
+		w = afters;
+		n = nitems(afters);
+		break;
+	case CFG_FSTORE:
+		w = fstores;
+		n = nitems(fstores);
+		break;
+	default:
+		w = bools;
+		n = nitems(bools);
+		break;
 	}
+	for (i = 0; i < n; i++)
+		if (strcmp(w[i].word, value) == 0) {
+			*out = w[i].val;
+			return 0;
+		}
 	return -1;
 }
 
@@ -290,10 +312,15 @@ handler(void *user, const char *section, const char *key, const char *value)
 		break;
 	case CFG_AUTH:
 	case CFG_AFTER:
+	case CFG_FSTORE:
+	case CFG_BOOL:
 		if (word_value(value, k->type, &w) == -1) {
 			log_warnx("%s: [%s] %s: \"%s\" is not one of %s",
-			    cf->path, section, key, value, k->type == CFG_AUTH ?
-			    "plain, login, xoauth2" : "move, seen, delete, keep");
+			    cf->path, section, key, value,
+			    k->type == CFG_AUTH ? "plain, login, xoauth2" :
+			    k->type == CFG_AFTER ? "move, seen, delete, keep" :
+			    k->type == CFG_FSTORE ? "headers, full, none" :
+			    "yes, no");
 			cf->nerrors++;
 			break;
 		}

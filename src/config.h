@@ -7,6 +7,7 @@
 
 #include "bounds.h"
 #include "fetch.h"
+#include "ingest.h"
 
 #define CONFIG_MAX_SOURCES	32
 
@@ -16,6 +17,8 @@ struct config {
 	struct dm_limits lim;		/* [limits] */
 	char		*metrics_file;	/* [daemon] Prometheus textfile */
 	unsigned	 poll_interval;	/* [daemon] default for sources */
+	struct ingest_failure failure;	/* [failure] store, hash_local_parts */
+	unsigned	 failure_retention_days; /* [failure]; 0: for ever */
 	struct fetch_conf sources[CONFIG_MAX_SOURCES];
 	size_t		 nsources;
 	int		 nerrors;	/* mistakes logged while reading */

@@ -414,6 +414,7 @@ drain(struct daemon *d, struct source *s)
 
 	memset(&ig, 0, sizeof(ig));
 	ig.lim = &d->cf->lim;
+	ig.failure = d->cf->failure;
 	ig.st = d->st;
 	ig.result = on_result;
 	ig.arg = d;

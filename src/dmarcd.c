@@ -191,6 +191,7 @@ cmd_import(const struct opts *o, int argc, char **argv)
 	memset(&ig, 0, sizeof(ig));
 	buf_init(&line, 1 << 16);
 	ig.lim = &cf.lim;
+	ig.failure = cf.failure;
 	ig.result = print_result;
 	ig.arg = &line;
 	if (!o->dry_run) {

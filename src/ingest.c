@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mime.h"
 #include "parse.h"
+#include "ruf.h"
 #include "store.h"
 #include "unpack.h"
 #include "util.h"
@@ -264,6 +265,67 @@ on_part(void *arg, const struct mime_part *part, struct dm_err *err)
 	return run_payload(&pc, &uin, err);
 }
 
+/*
+ * A failure report (multipart/report; report-type=feedback-report):
+ * parsed, the privacy settings applied, stored. Other ARF reports
+ * (abuse, fraud, ...) are not ours. Returns 0, or -1 with err set when
+ * the store failed.
+ */
+static int
+run_failure(struct payload_ctx *pc, const unsigned char *msg, size_t len,
+    struct dm_err *err)
+{
+	struct ingest		*ig = pc->ig;
+	struct ruf_report	 r;
+	struct ingest_result	 res = { 0 };
+	struct store_input	 in;
+	struct dm_err		 rerr = { 0 };
+	char			 reason[256];
+	int			 rc = -1, flags = 0;
+
+	ruf_report_init(&r);
+	if (ig->failure.store == INGEST_FAILURE_FULL)
+		flags |= RUF_KEEP_BODY;
+	if (ruf_parse_message(msg, len, ig->lim, flags, &r, &rerr) == -1) {
+		rc = reject(pc, NULL, NULL, rerr.msg, err);
+		goto out;
+	}
+	if (strcmp(r.feedback_type, "auth-failure") != 0 &&
+	    r.auth_failure == NULL) {
+		snprintf(reason, sizeof(reason), "an ARF %s report, not a "
+		    "DMARC failure report", r.feedback_type);
+		rc = reject(pc, NULL, NULL, reason, err);
+		goto out;
+	}
+	if (ig->failure.store == INGEST_FAILURE_NONE)
+		ruf_drop_original(&r);
+	if (ig->failure.hash_local_parts)
+		ruf_hash_local_parts(&r);
+	res.outcome = INGEST_STORED;
+	if (ig->st != NULL) {
+		store_input_of(pc, &in);
+		rc = store_failure(ig->st, &in, &r, &rerr);
+		if (rc == -1 && rerr.scope == DM_ESTORE) {
+			*err = rerr;
+			goto out;
+		}
+		if (rc == -1) {
+			rc = reject(pc, NULL, NULL, rerr.msg, err);
+			goto out;
+		}
+		if (rc == 1)
+			res.outcome = INGEST_DUPLICATE;
+	}
+	res.input = pc->input;
+	res.message_id = pc->message_id;
+	res.ruf = &r;
+	emit(ig, &res);
+	rc = 0;
+ out:
+	ruf_report_clear(&r);
+	return rc;
+}
+
 int
 ingest_message(struct ingest *ig, const struct ingest_origin *org,
     const unsigned char *msg, size_t len, struct dm_err *err)
@@ -299,12 +361,9 @@ ingest_message(struct ingest *ig, const struct ingest_origin *org,
 		goto out;
 	}
 	pc.message_id = info.message_id;
-	if (info.kind == MIME_FEEDBACK) {
-		snprintf(reason, sizeof(reason), "a failure report (ARF, "
-		    "Feedback-Type: %s): failure reports are not stored yet",
-		    info.feedback_type ? info.feedback_type : "unknown");
-		rc = reject(&pc, NULL, NULL, reason, err);
-	} else if (info.kind == MIME_TLSRPT) {
+	if (info.kind == MIME_FEEDBACK)
+		rc = run_failure(&pc, msg, len, err);
+	else if (info.kind == MIME_TLSRPT) {
 		rc = reject(&pc, NULL, NULL, "an SMTP TLS report (RFC 8460), "
 		    "not a DMARC report", err);
 	} else if (mc.docs == 0) {
@@ -659,6 +718,13 @@ ingest_format(const struct ingest_result *res, struct buf *out)
 	if (res->part != 0)
 		log_kvu(out, "part", res->part);
 	log_kv(out, "member", res->member);
+	if (res->ruf != NULL) {
+		log_kv(out, "kind", "failure");
+		log_kv(out, "reporter", res->ruf->reporter);
+		log_kv(out, "source_ip", res->ruf->source_ip);
+		log_kv(out, "domain", res->ruf->reported_domain.n > 0 ?
+		    res->ruf->reported_domain.v[0] : NULL);
+	}
 	if (sum != NULL && (sum->org_name[0] || sum->email[0] ||
 	    sum->report_id[0])) {
 		log_kv(out, "org", sum->org_name[0] || !sum->email[0] ?

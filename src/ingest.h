@@ -14,6 +14,7 @@
 #include "dm.h"
 
 struct parse_summary;
+struct ruf_report;
 struct store;
 
 enum ingest_outcome {
@@ -31,10 +32,23 @@ struct ingest_result {
 	const char			*reason;/* rejected only */
 	const char			*message_id; /* of a mail, or NULL */
 	const struct parse_summary	*sum;	/* NULL when nothing parsed */
+	const struct ruf_report		*ruf;	/* a failure report, or NULL */
 };
 
 struct ingest_stats {
 	unsigned long	 stored, duplicate, rejected;
+};
+
+/* What of a failure report's original message is kept ([failure]). */
+enum ingest_failure_store {
+	INGEST_FAILURE_HEADERS = 0,	/* its headers, never its body */
+	INGEST_FAILURE_FULL,		/* headers and body */
+	INGEST_FAILURE_NONE,		/* only the feedback fields */
+};
+
+struct ingest_failure {
+	int	 store;			/* enum ingest_failure_store */
+	int	 hash_local_parts;	/* sha256:<hex>@domain */
 };
 
 struct ingest {
@@ -45,6 +59,7 @@ struct ingest {
 	void			(*result)(void *arg,
 				    const struct ingest_result *res);
 	void			*arg;
+	struct ingest_failure	 failure;	/* zero: the defaults */
 	struct ingest_stats	 stats;
 };
 

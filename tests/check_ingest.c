@@ -39,6 +39,11 @@ collect_result(void *arg, const struct ingest_result *res)
 	switch (res->outcome) {
 	case INGEST_STORED:
 	case INGEST_DUPLICATE:
+		if (res->ruf != NULL) {		/* a failure report */
+			buf_printf(&c->out, "%cF",
+			    res->outcome == INGEST_STORED ? 'S' : 'D');
+			break;
+		}
 		buf_printf(&c->out, "%c%llu",
 		    res->outcome == INGEST_STORED ? 'S' : 'D',
 		    (unsigned long long)res->sum->records);
@@ -97,10 +102,10 @@ static const struct {
 	{ "dmarc-report-viewer/webde.xml", "S1" },
 	{ "dmarc-report-viewer/yahoo.xml", "S1" },
 	{ "dmarc_aggregate_parser/dmarc.xml", "S1" },
-	{ "mail-auth/arf/001.eml", "R:a failure report (ARF, Feedback-Type: abuse)" },
-	{ "mail-auth/arf/002.eml", "R:a failure report (ARF, Feedback-Type: abuse)" },
-	{ "mail-auth/arf/003.eml", "R:a failure report (ARF, Feedback-Type: auth-failure)" },
-	{ "mail-auth/arf/004.eml", "R:a failure report (ARF, Feedback-Type: auth-failure)" },
+	{ "mail-auth/arf/001.eml", "R:an ARF abuse report, not a DMARC failure report" },
+	{ "mail-auth/arf/002.eml", "R:an ARF abuse report, not a DMARC failure report" },
+	{ "mail-auth/arf/003.eml", "SF" },
+	{ "mail-auth/arf/004.eml", "SF" },
 	{ "mail-auth/dmarc-feedback/001.xml", "R:xml: date_range begin 161212415 (1975-02-09T21:13:35Z) is before 2000" },
 	{ "mail-auth/dmarc-feedback/002.xml", "S1" },
 	{ "mail-auth/dmarc-feedback/003.xml", "S4" },
@@ -127,8 +132,8 @@ static const struct {
 	{ "parsedmarc/extract_report/nice-input.xml", "S20" },
 	{ "parsedmarc/extract_report/nice-input.xml.gz", "S20" },
 	{ "parsedmarc/extract_report/nice-input.xml.zip", "S20" },
-	{ "parsedmarc/failure/DMARC Failure Report for domain.de (mail-from=sharepoint@domain.de, ip=10.10.10.10).eml", "R:a failure report (ARF, Feedback-Type: auth-failure)" },
-	{ "parsedmarc/failure/dmarc_ruf_report_linkedin.eml", "R:a failure report (ARF, Feedback-Type: auth-failure)" },
+	{ "parsedmarc/failure/DMARC Failure Report for domain.de (mail-from=sharepoint@domain.de, ip=10.10.10.10).eml", "SF" },
+	{ "parsedmarc/failure/dmarc_ruf_report_linkedin.eml", "SF" },
 	{ "parsedmarc/failure/exim_plain_text_only_no_arf_part.eml", "R:mail: no report in the message" },
 	{ "trollByte-dmarc/malformed_report.xml", "R:xml: root element is <invalid_root>" },
 	{ "trollByte-dmarc/missing_fields.xml", "S1" },
@@ -152,6 +157,59 @@ START_TEST(test_ingest_dry_run_every_sample)
 	else
 		ck_assert_msg(strcmp(got, want) == 0, "%s: want '%s', got '%s'",
 		    samples[_i].file, want, got);
+	buf_clear(&c.out);
+}
+END_TEST
+
+/* The import line of a failure report (DESIGN.md's format). */
+struct lines {
+	struct buf	 all;
+};
+
+static void
+line_result(void *arg, const struct ingest_result *res)
+{
+	struct lines	*l = arg;
+	struct buf	 b;
+
+	buf_init(&b, 1 << 16);
+	buf_printf(&l->all, "%s\n", ingest_format(res, &b));
+	buf_clear(&b);
+}
+
+START_TEST(test_ingest_failure_report_line)
+{
+	struct ingest		 ig;
+	struct collect		 c;
+	struct dm_limits	 lim;
+	struct dm_err		 err = { 0 };
+	struct lines		 l;
+	const char		*path, *got;
+	char			 want[8192];
+
+	ingest_setup(&ig, &c, &lim, NULL);
+	buf_init(&l.all, 1 << 16);
+	ig.result = line_result;
+	ig.arg = &l;
+	path = test_path("samples", "mail-auth/arf/004.eml");
+	ck_assert_int_eq(ingest_path(&ig, path, &err), 0);
+	snprintf(want, sizeof(want), "stored %s kind=failure "
+	    "reporter=opendmarc@box.mydomain.name source_ip=148.163.85.135 "
+	    "domain=interpublication.org\n", path);
+	got = buf_cstr(&l.all);
+	ck_assert_msg(strcmp(got, want) == 0, "got '%s', want '%s'", got,
+	    want);
+	buf_reset(&l.all);
+	path = test_path("samples", "mail-auth/arf/001.eml");
+	ck_assert_int_eq(ingest_path(&ig, path, &err), 0);
+	snprintf(want, sizeof(want), "rejected %s reason=\"an ARF abuse "
+	    "report, not a DMARC failure report\"\n", path);
+	got = buf_cstr(&l.all);
+	ck_assert_msg(strcmp(got, want) == 0, "got '%s', want '%s'", got,
+	    want);
+	ck_assert_int_eq(ig.stats.stored, 1);
+	ck_assert_int_eq(ig.stats.rejected, 1);
+	buf_clear(&l.all);
 	buf_clear(&c.out);
 }
 END_TEST
@@ -226,6 +284,7 @@ sql_num(const char *conninfo, const char *sql)
 /* Sums over what ingest said it stored. */
 struct tally {
 	long long	 stored, duplicate, rejected, records, messages;
+	long long	 failures;	/* of stored: failure reports */
 };
 
 static void
@@ -236,6 +295,10 @@ tally_result(void *arg, const struct ingest_result *res)
 	switch (res->outcome) {
 	case INGEST_STORED:
 		t->stored++;
+		if (res->ruf != NULL) {
+			t->failures++;
+			break;
+		}
 		t->records += (long long)res->sum->records;
 		t->messages += (long long)res->sum->messages;
 		break;
@@ -287,10 +350,18 @@ START_TEST(test_ingest_stores_every_sample_exactly_once)
 	struct dm_err	 err = { 0 };
 
 	ck_assert_msg(import_samples(st, &t, &err) == 0, "%s", err.msg);
-	/* 34 distinct reports; 8 are the same report in another container */
-	ck_assert_int_eq(t.stored, 34);
+	/*
+	 * 34 distinct aggregate reports (8 more are the same report in
+	 * another container) and 4 failure reports (mail-auth/arf/003, 004,
+	 * the two ARF ones of parsedmarc/failure); rejected: the 2 ARF abuse
+	 * reports, the Exim plain-text one and 6 that are not reports.
+	 */
+	ck_assert_int_eq(t.stored, 38);
+	ck_assert_int_eq(t.failures, 4);
 	ck_assert_int_eq(t.duplicate, 8);
-	ck_assert_int_eq(t.rejected, 13);
+	ck_assert_int_eq(t.rejected, 9);
+	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM "
+	    "dmarc.failure_report"), 4);
 	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM dmarc.report"), 34);
 	ck_assert_int_eq(sql_num(db, "SELECT sum(records) FROM dmarc.report"),
 	    t.records);
@@ -301,12 +372,14 @@ START_TEST(test_ingest_stores_every_sample_exactly_once)
 	ck_assert_int_eq(t.records, 2347);
 	ck_assert_int_eq(t.messages, 5404);
 	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM dmarc.ingest "
-	    "WHERE outcome = 'rejected'"), 13);
+	    "WHERE outcome = 'rejected'"), 9);
 
 	/* a second run stores nothing */
 	ck_assert_msg(import_samples(st, &t, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(t.stored, 0);
-	ck_assert_int_eq(t.duplicate, 42);
+	ck_assert_int_eq(t.duplicate, 46);
+	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM "
+	    "dmarc.failure_report"), 4);
 	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM dmarc.record"),
 	    2347);
 	store_free(st);
@@ -340,7 +413,63 @@ START_TEST(test_ingest_two_importers_race)
 	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM dmarc.record"),
 	    2347);
 	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM dmarc.ingest "
-	    "WHERE outcome = 'stored'"), 34);
+	    "WHERE outcome = 'stored'"), 38);
+	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM "
+	    "dmarc.failure_report"), 4);
+}
+END_TEST
+
+/* [failure] store and hash_local_parts, through the pipeline. */
+START_TEST(test_ingest_failure_privacy)
+{
+	static const struct {
+		int		 store, hash;
+		const char	*want;
+	} cases[] = {
+		{ INGEST_FAILURE_HEADERS, 0, "randomuser@example.net|"
+		  "randomuser@example.net|This is a test|t|f" },
+		{ INGEST_FAILURE_FULL, 0, "randomuser@example.net|"
+		  "randomuser@example.net|This is a test|t|t" },
+		{ INGEST_FAILURE_NONE, 0, "randomuser@example.net|||f|f" },
+		{ INGEST_FAILURE_HEADERS, 1, NULL },	/* hashed */
+	};
+	const char	*db = fresh_db("t_ingest_privacy");
+	struct store	*st = migrated_store(db);
+	struct ingest	 ig;
+	struct collect	 c;
+	struct dm_limits lim;
+	struct dm_err	 err = { 0 };
+	char		 want[512], h[65];
+	PGconn		*pc;
+	PGresult	*r;
+	size_t		 i;
+
+	dm_sha256_hex("randomuser", 10, h);
+	for (i = 0; i < nitems(cases); i++) {
+		ingest_setup(&ig, &c, &lim, st);
+		ig.failure.store = cases[i].store;
+		ig.failure.hash_local_parts = cases[i].hash;
+		ck_assert_int_eq(ingest_path(&ig, test_path("samples",
+		    "mail-auth/arf/003.eml"), &err), 0);
+		ck_assert_str_eq(buf_cstr(&c.out), "SF");
+		buf_clear(&c.out);
+		pc = PQconnectdb(db);
+		r = PQexec(pc, "SELECT format('%s|%s|%s|%s|%s', "
+		    "original_mail_from, orig_from, orig_subject, "
+		    "orig_headers IS NOT NULL, orig_body IS NOT NULL) "
+		    "FROM dmarc.failure_report");
+		ck_assert_int_eq(PQntuples(r), 1);
+		if (cases[i].want != NULL)
+			snprintf(want, sizeof(want), "%s", cases[i].want);
+		else
+			snprintf(want, sizeof(want), "sha256:%s@example.net|"
+			    "sha256:%s@example.net|This is a test|f|f", h, h);
+		ck_assert_str_eq(PQgetvalue(r, 0, 0), want);
+		PQclear(r);
+		PQclear(PQexec(pc, "DELETE FROM dmarc.failure_report"));
+		PQfinish(pc);
+	}
+	store_free(st);
 }
 END_TEST
 
@@ -529,6 +658,7 @@ test_suite(void)
 	tcase_add_test(tc, test_ingest_maildir_skips_tmp);
 	tcase_add_test(tc, test_ingest_mbox_splits_messages);
 	tcase_add_test(tc, test_ingest_exit_codes);
+	tcase_add_test(tc, test_ingest_failure_report_line);
 	suite_add_tcase(s, tc);
 	/* without a database (and not under CI): the dry-run half only */
 	if (getenv("DMARCD_TEST_DB") == NULL && (getenv("CI") == NULL ||
@@ -539,6 +669,7 @@ test_suite(void)
 	tcase_set_timeout(db, 60);
 	tcase_add_test(db, test_ingest_stores_every_sample_exactly_once);
 	tcase_add_test(db, test_ingest_two_importers_race);
+	tcase_add_test(db, test_ingest_failure_privacy);
 	tcase_add_test(db, test_ingest_truncated_gzip_leaves_nothing);
 	suite_add_tcase(s, db);
 	return s;

@@ -6,12 +6,14 @@
  * missing fields, odd dates), each run with LF and with CRLF; the bounds.
  */
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "test.h"
 #include "bounds.h"
 #include "buf.h"
+#include "config.h"
 #include "mime.h"
 #include "ruf.h"
 
@@ -489,6 +491,49 @@ START_TEST(test_ruf_rejects_hostile)
 }
 END_TEST
 
+/* --- [failure] in the configuration --------------------------------- */
+
+static const struct {
+	const char	*text;
+	int		 ok, store, hash;
+	unsigned	 days;
+} confs[] = {
+	{ "", 1, INGEST_FAILURE_HEADERS, 0, 0 },
+	{ "[failure]\nstore = full\nhash_local_parts = yes\n"
+	  "retention_days = 90\n", 1, INGEST_FAILURE_FULL, 1, 90 },
+	{ "[failure]\nstore = none\nhash_local_parts = no\n", 1,
+	  INGEST_FAILURE_NONE, 0, 0 },
+	{ "[failure]\nstore = body\n", 0, 0, 0, 0 },
+	{ "[failure]\nhash_local_parts = maybe\n", 0, 0, 0, 0 },
+	{ "[failure]\nretention_days = -1\n", 0, 0, 0, 0 },
+	{ "[failure]\nretention_days = 36501\n", 0, 0, 0, 0 },
+	{ "[failure]\nsample = 1\n", 0, 0, 0, 0 },
+};
+
+START_TEST(test_ruf_config_failure_keys)
+{
+	struct config	 cf;
+	char		 path[] = "/tmp/check_ruf_conf.XXXXXX";
+	int		 fd, rc;
+
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, confs[_i].text, strlen(confs[_i].text)),
+	    (ssize_t)strlen(confs[_i].text));
+	close(fd);
+	config_init(&cf);
+	rc = config_load(&cf, path, 1);
+	unlink(path);
+	ck_assert_int_eq(rc, confs[_i].ok ? 0 : -1);
+	if (confs[_i].ok) {
+		ck_assert_int_eq(cf.failure.store, confs[_i].store);
+		ck_assert_int_eq(cf.failure.hash_local_parts, confs[_i].hash);
+		ck_assert_uint_eq(cf.failure_retention_days, confs[_i].days);
+	}
+	config_clear(&cf);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -506,6 +551,8 @@ test_suite(void)
 	tcase_add_test(tc, test_ruf_original_headers);
 	tcase_add_loop_test(tc, test_ruf_cleans_bytes, 0, 2);
 	tcase_add_loop_test(tc, test_ruf_rejects_hostile, 0, 7);
+	tcase_add_loop_test(tc, test_ruf_config_failure_keys, 0,
+	    (int)nitems(confs));
 	suite_add_tcase(s, tc);
 	return s;
 }
