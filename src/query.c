@@ -260,6 +260,46 @@ static const char failures_sql[] =
 	" LEFT JOIN p ON p.domain = s.domain AND p.source_ip = s.source_ip"
 	" ORDER BY s.dmarc_fail DESC, s.messages DESC, s.domain, s.source_ip";
 
+static const struct query_col forensic_cols[] = {
+	{ "arrival_date", "arrival", QUERY_TIME, 0,
+	    "when the reporter received the message (UTC; empty if unread)",
+	    0, 0, 0 },
+	{ "source_ip", NULL, QUERY_INET, 0, "the address it came from",
+	    0, 0, 0 },
+	{ "reported_domain", "domain", QUERY_JSONV, 0,
+	    "the Reported-Domain fields (JSON: an array)", 0, 0, 0 },
+	{ "original_mail_from", "mail_from", QUERY_TEXT, 0,
+	    "its envelope sender (empty: <>)", 0, 4, 0 },
+	{ "original_rcpt_to", "rcpt_to", QUERY_JSONV, 0,
+	    "its envelope recipients (JSON: an array)", 0, 3, 0 },
+	{ "feedback_type", "type", QUERY_TEXT, 0,
+	    "auth-failure, or another ARF type that had Auth-Failure",
+	    0, 1, 0 },
+	{ "auth_failure", "failure", QUERY_TEXT, 0,
+	    "what failed: dmarc, spf, signature, bodyhash, ...", 0, 0, 0 },
+	{ "delivery_result", "delivery", QUERY_TEXT, 0,
+	    "delivered, spam, policy, reject or other", 0, 0, 0 },
+	{ "dkim_domain", NULL, QUERY_TEXT, 0, "DKIM-Domain", 0, 2, 0 },
+	{ "dkim_selector", NULL, QUERY_TEXT, 0, "DKIM-Selector", 0, 2, 0 },
+	{ "spf_dns", NULL, QUERY_TEXT, 0, "SPF-DNS: the SPF record used",
+	    0, 2, 0 },
+	{ "subject", NULL, QUERY_TEXT, 0,
+	    "the reported message's Subject (empty when not kept)", 0, 0, 0 },
+};
+
+/* --domain: any of the Reported-Domain fields (kept lower case). */
+static const char forensic_sql[] =
+	"SELECT arrival_date, source_ip,"
+	" coalesce(to_json(reported_domain), '[]'::json), original_mail_from,"
+	" coalesce(to_json(original_rcpt_to), '[]'::json), feedback_type,"
+	" auth_failure, delivery_result, dkim_domain, dkim_selector, spf_dns,"
+	" orig_subject"
+	" FROM dmarc.failure_report"
+	" WHERE ($1::text IS NULL OR $1 = ANY (reported_domain))"
+	" AND ($2::timestamptz IS NULL OR arrival_date >= $2)"
+	" AND ($3::timestamptz IS NULL OR arrival_date < $3)"
+	" ORDER BY arrival_date DESC NULLS LAST, id DESC LIMIT $4::bigint";
+
 const struct query_cmd query_cmds[] = {
 	{ "summary", "one row per policy domain",
 	    "One row per policy domain with the totals of its reports'\n"
@@ -308,6 +348,18 @@ const struct query_cmd query_cmds[] = {
 	    "needs leaves out sha256, then message_id, report_id and\n"
 	    "org_name.\n",
 	    ingest_sql, ingest_cols, nitems(ingest_cols) },
+	{ "forensic", "failure (ruf) reports, newest first",
+	    "The failure reports stored, newest first (by Arrival-Date;\n"
+	    "those without one last). --domain selects the reports that name\n"
+	    "it in a Reported-Domain field; --since/--until filter on the\n"
+	    "Arrival-Date, so reports without one are then left out. In JSON\n"
+	    "reported_domain and original_rcpt_to are arrays; in tables and\n"
+	    "CSV one line, \"a.example, b.example\". subject is empty unless\n"
+	    "[failure] store keeps the original's headers. A table narrower\n"
+	    "than it needs leaves out feedback_type, then dkim_domain,\n"
+	    "dkim_selector and spf_dns, then original_rcpt_to and\n"
+	    "original_mail_from.\n",
+	    forensic_sql, forensic_cols, nitems(forensic_cols) },
 };
 const size_t query_ncmds = nitems(query_cmds);
 

@@ -339,6 +339,21 @@ static const struct golden {
 	/* rejected inputs have no report, hence no domain */
 	{ "ingest-empty",
 	    { "ingest", 0, "example.org", NULL, NULL, -1, 0 }, F_ALL },
+
+	{ "forensic", { "forensic", 0, NULL, NULL, NULL, -1, 0 }, F_ALL },
+	/* any Reported-Domain; the one without an arrival date is in */
+	{ "forensic-domain",
+	    { "forensic", 0, "EXAMPLE.com", NULL, NULL, -1, 0 }, F_ALL },
+	{ "forensic-second-domain",
+	    { "forensic", 0, "sub.example.org", NULL, NULL, -1, 0 }, F_ALL },
+	/* arrival in [since, until): 2024-03-03T08:00 is out */
+	{ "forensic-range",
+	    { "forensic", 0, NULL, "2024-03-01", "2024-03-03T08:00:00Z", -1,
+	    0 }, F_ALL },
+	{ "forensic-limit", { "forensic", 0, NULL, NULL, NULL, 1, 0 }, F_ALL },
+	{ "forensic-empty",
+	    { "forensic", 0, "example.net", NULL, NULL, -1, 0 }, F_ALL },
+	{ "forensic-wide", { "forensic", 0, NULL, NULL, NULL, -1, 250 }, 1 },
 };
 
 static const char *const fmt_ext[] = { "txt", "csv", "json" };

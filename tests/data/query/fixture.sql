@@ -109,3 +109,24 @@ SELECT id, 4, begin_time, domain, '198.51.100.7'::inet, 0, 'none', 'pass',
     'fail', 'passing.example', '{passing.example}', '{p1}', '{pass}',
     '{passing.example}', '{mfrom}', '{pass}', NULL
     FROM dmarc.report WHERE report_id = '1111';
+
+-- Failure reports for forensic: newest first by arrival_date, the one
+-- without an arrival date last; two reported domains on one; hostile
+-- text in the subject and in the SPF record; an empty envelope sender.
+INSERT INTO dmarc.failure_report (reporter, feedback_type, auth_failure,
+    delivery_result, arrival_date, source_ip, reported_domain,
+    original_mail_from, original_rcpt_to, dkim_domain, dkim_selector,
+    spf_dns, orig_subject) VALUES
+('r@a.example', 'auth-failure', 'dmarc', 'delivered', '2024-03-02T10:00:00Z',
+    '192.0.2.1', '{example.com}', 'bounce@example.com',
+    '{a@example.net,b@example.net}', 'example.com', 's1', NULL, 'Invoice'),
+('r@b.example', 'auth-failure', 'spf', 'reject', '2024-03-03T08:00:00Z',
+    '2001:db8::1', '{example.org,sub.example.org}', '', NULL, NULL, NULL,
+    'txt : example.org : "v=spf1 -all"',
+    E'=cmd|\x1b[31m "red",\ttab\u65e5'),
+('r@c.example', 'abuse', 'dkim', 'other', NULL, '198.51.100.7',
+    '{example.com}', 'x@evil.example', '{c@example.net}', NULL, NULL, NULL,
+    NULL),
+('r@a.example', 'auth-failure', 'signature', 'spam', '2024-02-20T00:00:00Z',
+    '192.0.2.9', NULL, 'y@example.com', NULL, 'example.com', E'k"1\n',
+    NULL, 'Old');
