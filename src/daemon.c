@@ -33,6 +33,8 @@
 #define BACKOFF_MIN	15u		/* seconds, first retry */
 #define BACKOFF_MAX	1800u		/* seconds, at most */
 #define PROGRESS_EVERY	100u		/* log a progress line */
+#define HOUSEKEEP_EVERY	86400		/* seconds: retention, once a day */
+#define HOUSEKEEP_RETRY	3600		/* seconds, after a failure */
 
 static volatile sig_atomic_t	 got_term, got_hup;
 
@@ -74,6 +76,7 @@ struct daemon {
 	int			 any_unreachable;
 	uint64_t		 watchdog_usec;
 	time_t			 last_ping;
+	time_t			 next_housekeep;
 	unsigned		 seed;
 	/* the message in hand, for the result callback */
 	struct source		*cur;
@@ -401,6 +404,29 @@ db_ready(struct daemon *d)
 	return 0;
 }
 
+/* Retention of failure reports, when due and configured. */
+static void
+housekeep(struct daemon *d, time_t now)
+{
+	struct dm_err	 err = { 0 };
+	long long	 n = 0;
+
+	if (d->cf->failure_retention_days == 0 || now < d->next_housekeep)
+		return;
+	if (db_ready(d) == -1 || store_failure_expire(d->st,
+	    d->cf->failure_retention_days, &n, &err) == -1) {
+		if (err.msg[0] != '\0')
+			log_warnx("housekeep: %s", err.msg);
+		d->next_housekeep = now + HOUSEKEEP_RETRY;
+		return;
+	}
+	if (n > 0)
+		log_info("housekeep: %lld failure report%s deleted "
+		    "(retention_days=%u)", n, n == 1 ? "" : "s",
+		    d->cf->failure_retention_days);
+	d->next_housekeep = now + HOUSEKEEP_EVERY;
+}
+
 /* Drain one source once. Returns 0, or -1 (logged, backoff due). */
 static int
 drain(struct daemon *d, struct source *s)
@@ -551,6 +577,7 @@ daemon_run(struct config *cf, const char *conninfo, int once)
 				    (long)(s->next - now));
 			}
 		}
+		housekeep(&d, time(NULL));
 		write_metrics(&d);
 		if (once)
 			break;

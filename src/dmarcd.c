@@ -31,6 +31,7 @@ static const char usage_main[] =
 "usage: dmarcd [-c FILE] [--once] [-n] [-v | -q]\n"
 "       dmarcd import [--db CONNINFO] [--dry-run] PATH...\n"
 "       dmarcd migrate [--db CONNINFO]\n"
+"       dmarcd housekeep [--db CONNINFO]\n"
 "\n"
 "dmarcd ingests DMARC aggregate reports (RFC 7489, RFC 9990) into\n"
 "PostgreSQL: plain XML, gzip or zip, bare or attached to mail.\n"
@@ -40,6 +41,8 @@ static const char usage_main[] =
 "                   Maildirs and directories (recursively), or - for\n"
 "                   standard input (an MTA pipe); then exit.\n"
 "  migrate          create or upgrade the database schema, then exit.\n"
+"  housekeep        delete failure reports older than [failure]\n"
+"                   retention_days (the daemon does it once a day).\n"
 "  (none)           run the daemon over the configured mailboxes.\n"
 "\n"
 "Options:\n"
@@ -121,6 +124,17 @@ static const char usage_migrate[] =
 "\n"
 "Exit status: 0 done, 2 usage, 3 database unreachable or a migration\n"
 "failed (the failing migration is rolled back).\n";
+
+static const char usage_housekeep[] =
+"usage: dmarcd housekeep [-c FILE] [--db CONNINFO] [-v | -q]\n"
+"\n"
+"Delete the failure (ruf) reports that arrived more than [failure]\n"
+"retention_days days ago (by Arrival-Date, or when stored if the report\n"
+"had none). With retention_days = 0 (the default) nothing is deleted.\n"
+"The daemon does the same once a day.\n"
+"\n"
+"Exit status: 0 done, 2 usage or configuration error, 3 database\n"
+"unreachable.\n";
 
 struct opts {
 	const char	*config;
@@ -257,6 +271,35 @@ cmd_migrate(const struct opts *o)
 }
 
 static int
+cmd_housekeep(const struct opts *o)
+{
+	struct config	 cf;
+	struct store	*st;
+	struct dm_err	 err = { 0 };
+	long long	 n = 0;
+	int		 ex = EX_OK;
+
+	if (load_config(o, &cf) == -1) {
+		config_clear(&cf);
+		return EX_USAGE;
+	}
+	if ((st = connect_db(o, &cf)) == NULL)
+		ex = EX_UNREACHABLE;
+	else if (store_check_schema(st, &err) == -1 ||
+	    store_failure_expire(st, cf.failure_retention_days, &n,
+	    &err) == -1) {
+		log_warnx("housekeep: %s", err.msg);
+		ex = EX_UNREACHABLE;
+	} else
+		log_info("housekeep: %lld failure report%s deleted "
+		    "(retention_days=%u)", n, n == 1 ? "" : "s",
+		    cf.failure_retention_days);
+	store_free(st);
+	config_clear(&cf);
+	return ex;
+}
+
+static int
 cmd_daemon(const struct opts *o)
 {
 	struct config	 cf;
@@ -340,6 +383,8 @@ main(int argc, char **argv)
 		help = usage_import;
 	else if (strcmp(cmd, "migrate") == 0)
 		help = usage_migrate;
+	else if (strcmp(cmd, "housekeep") == 0)
+		help = usage_housekeep;
 	else {
 		fprintf(stderr, "dmarcd: unknown command '%s'. Try 'dmarcd "
 		    "--help'.\n", cmd);
@@ -367,10 +412,11 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	log_init("dmarcd", o.verbosity);
-	if (help == usage_migrate) {
+	if (help == usage_migrate || help == usage_housekeep) {
 		if (argc != 0)
 			goto bad;
-		return cmd_migrate(&o);
+		return help == usage_migrate ? cmd_migrate(&o) :
+		    cmd_housekeep(&o);
 	}
 	if (argc == 0) {
 		fprintf(stderr, "dmarcd import: no PATH given\n");

@@ -1397,6 +1397,39 @@ store_failure(struct store *st, const struct store_input *in,
 }
 
 int
+store_failure_expire(struct store *st, unsigned days, long long *deleted,
+    struct dm_err *err)
+{
+	static const char sql[] =
+	    "DELETE FROM dmarc.failure_report WHERE"
+	    " coalesce(arrival_date, ingested_at)"
+	    " < now() - make_interval(days => $1::int)";
+	const char	*vals[1];
+	char		 d[16];
+	PGresult	*res;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	if (days == 0)
+		return 0;
+	if (st->state == ST_TXN)
+		return dm_err_set(err, DM_EINTERNAL,
+		    "database: housekeeping while a report is open");
+	if (alive(st, err) == -1)
+		return -1;
+	snprintf(d, sizeof(d), "%u", days);
+	vals[0] = d;
+	if ((res = exec_params(st, sql, 1, vals, err)) == NULL) {
+		err->scope = DM_ESTORE;
+		return -1;
+	}
+	if (deleted != NULL)
+		*deleted = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int
 store_ledger_find(struct store *st, const char *source, const char *input,
     int *rejected, struct dm_err *err)
 {

@@ -90,6 +90,14 @@ int	store_failure(struct store *st, const struct store_input *in,
 	    const struct ruf_report *r, struct dm_err *err);
 
 /*
+ * Retention: delete the failure reports that arrived (Arrival-Date, or
+ * when stored if it has none) more than days days ago; days 0 deletes
+ * nothing. deleted (may be NULL) gets how many. Returns 0 or -1 (err).
+ */
+int	store_failure_expire(struct store *st, unsigned days,
+	    long long *deleted, struct dm_err *err);
+
+/*
  * Has the ledger seen this input (source and input as in store_input)?
  * The daemon asks before fetching a message again, so that a crash
  * between COMMIT and the ack at the server doesn't import it twice.

@@ -989,6 +989,31 @@ START_TEST(test_store_failure_hashed_local_parts)
 }
 END_TEST
 
+START_TEST(test_store_failure_expire_by_age)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("failure_expire");
+	long long	 n = -1;
+
+	exec_on(conninfo, "INSERT INTO dmarc.failure_report (reporter, "
+	    "arrival_date, ingested_at, orig_message_id, dedup_id) VALUES "
+	    "('a', now() - interval '11 days', now(), 'old', '1'), "
+	    "('a', now() - interval '9 days', now(), 'young', '2'), "
+	    "('a', NULL, now() - interval '12 days', 'old, no arrival', '3'), "
+	    "('a', NULL, now(), 'young, no arrival', '4')");
+	ck_assert_int_eq(store_failure_expire(st, 0, &n, &err), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.failure_report"), 4);
+	ck_assert_msg(store_failure_expire(st, 10, &n, &err) == 0, "%s",
+	    err.msg);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(qs("SELECT string_agg(orig_message_id, '|' ORDER BY "
+	    "orig_message_id) FROM dmarc.failure_report"),
+	    "young|young, no arrival");
+	store_free(st);
+}
+END_TEST
+
 /* --- auth results and reasons in arrays -------------------------------- */
 
 /*
@@ -1438,6 +1463,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_failure_stored_once);
 	tcase_add_test(tc, test_store_failure_without_keys);
 	tcase_add_test(tc, test_store_failure_hashed_local_parts);
+	tcase_add_test(tc, test_store_failure_expire_by_age);
 	tcase_add_test(tc, test_store_reader_reads_only);
 	tcase_add_test(tc, test_store_writer_stores_new_month);
 	tcase_add_test(tc, test_store_many_records);
