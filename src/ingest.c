@@ -45,6 +45,7 @@ struct message_ctx {
 	const struct ingest_origin	*org;
 	const struct mime_info		*info;
 	unsigned			 docs;
+	int				 ruf_text;	/* Exim-style notice */
 	struct buf			 skipped;	/* parts not reports */
 };
 
@@ -245,6 +246,10 @@ on_part(void *arg, const struct mime_part *part, struct dm_err *err)
 		return 0;
 	}
 	if (kind != UNPACK_XML && kind != UNPACK_GZIP && kind != UNPACK_ZIP) {
+		if (strcmp(part->content_type, "text/plain") == 0 &&
+		    memmem(part->data, part->len, "failed the published "
+		    "DMARC policy", 33) != NULL)
+			mc->ruf_text = 1;
 		note_skipped(mc, part, NULL);
 		return 0;
 	}
@@ -366,6 +371,11 @@ ingest_message(struct ingest *ig, const struct ingest_origin *org,
 	else if (info.kind == MIME_TLSRPT) {
 		rc = reject(&pc, NULL, NULL, "an SMTP TLS report (RFC 8460), "
 		    "not a DMARC report", err);
+	} else if (mc.docs == 0 && mc.ruf_text) {
+		/* free text whose wording varies: not read as fields */
+		rc = reject(&pc, NULL, NULL, "a plain-text DMARC failure "
+		    "notice without an ARF part (Exim/cPanel style): not "
+		    "stored, its fields can't be read reliably", err);
 	} else if (mc.docs == 0) {
 		snprintf(reason, sizeof(reason), "mail: no report in the "
 		    "message (%u part%s: %s)", info.nleaves,

@@ -134,7 +134,7 @@ static const struct {
 	{ "parsedmarc/extract_report/nice-input.xml.zip", "S20" },
 	{ "parsedmarc/failure/DMARC Failure Report for domain.de (mail-from=sharepoint@domain.de, ip=10.10.10.10).eml", "SF" },
 	{ "parsedmarc/failure/dmarc_ruf_report_linkedin.eml", "SF" },
-	{ "parsedmarc/failure/exim_plain_text_only_no_arf_part.eml", "R:mail: no report in the message" },
+	{ "parsedmarc/failure/exim_plain_text_only_no_arf_part.eml", "R:a plain-text DMARC failure notice without an ARF part (Exim/cPanel style): not stored, its fields can't be read reliably" },
 	{ "trollByte-dmarc/malformed_report.xml", "R:xml: root element is <invalid_root>" },
 	{ "trollByte-dmarc/missing_fields.xml", "S1" },
 };
