@@ -1,7 +1,8 @@
 /*
  * fuzz_ruf.c: libFuzzer target for the failure-report parsers
  * (src/ruf.c): the feedback part, the same bytes as an original
- * message (with and without its body), and as a whole mail message.
+ * message (with its body), and as a whole mail message (then with its
+ * addresses hashed).
  *
  * Build: see tests/fuzz/run.sh, which builds every fuzz_*.c.
  *   ./fuzz_ruf -max_len=65536 tests/fuzz/corpus/ruf
@@ -65,8 +66,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ruf_report_clear(&r);
 
 	if (ruf_parse_message(data, size, &lim, RUF_KEEP_BODY, &r,
-	    &err) == 0)
+	    &err) == 0) {
 		touch(&r);
+		ruf_hash_local_parts(&r);
+		touch(&r);
+	}
 	ruf_report_clear(&r);
 	return 0;
 }
