@@ -72,6 +72,13 @@ struct store {
 	long long		 rep_id;	/* 0: unknown (duplicate) */
 	uint64_t		 nrec;
 	uint64_t		 messages;
+	/*
+	 * The records' verdicts summed as they stream by, for the report
+	 * row (sql/004_report_totals.sql): summaries read those, not the
+	 * records. Each is at most messages.
+	 */
+	uint64_t		 dmarc_pass, dkim_aligned, spf_aligned;
+	uint64_t		 quarantined, rejected;
 	char			 id[24];	/* rep_id as text */
 	struct cbuf		 prefix;	/* "rep_id\tbegin\tdomain\t" */
 	struct cbuf		 rec;
@@ -1053,6 +1060,8 @@ sink_begin(void *arg, const struct report *rep, struct dm_err *err)
 	snprintf(st->id, sizeof(st->id), "%lld", st->rep_id);
 	st->nrec = 0;
 	st->messages = 0;
+	st->dmarc_pass = st->dkim_aligned = st->spf_aligned = 0;
+	st->quarantined = st->rejected = 0;
 	st->prefix.len = 0;
 	if (put_raw(&st->prefix, st->id, strlen(st->id)) == -1 ||
 	    put_raw(&st->prefix, "\t", 1) == -1 ||
@@ -1108,6 +1117,13 @@ put_arrays(struct cbuf *b, const struct record *rec)
 	return 0;
 }
 
+/* s is the canonical value v (NULL is no value). */
+static int
+is(const char *s, const char *v)
+{
+	return s != NULL && strcmp(s, v) == 0;
+}
+
 static int
 sink_record(void *arg, const struct report *rep DM_UNUSED,
     const struct record *rec, struct dm_err *err)
@@ -1115,7 +1131,7 @@ sink_record(void *arg, const struct report *rep DM_UNUSED,
 	struct store	*st = arg;
 	const char	*f[9];
 	size_t		 start, i;
-	int		 r;
+	int		 r, dkim, spf;
 
 	if (st->state == ST_DUP)
 		return 0;
@@ -1131,6 +1147,19 @@ sink_record(void *arg, const struct report *rep DM_UNUSED,
 		return dm_err_set(err, DM_EMSG, "report: too many records");
 	st->nrec++;
 	st->messages += rec->count;
+	/* the canonical values, as the CHECKed columns get them */
+	dkim = is(rec->dkim.val, "pass");
+	spf = is(rec->spf.val, "pass");
+	if (dkim || spf)
+		st->dmarc_pass += rec->count;
+	if (dkim)
+		st->dkim_aligned += rec->count;
+	if (spf)
+		st->spf_aligned += rec->count;
+	if (is(rec->disposition.val, "quarantine"))
+		st->quarantined += rec->count;
+	else if (is(rec->disposition.val, "reject"))
+		st->rejected += rec->count;
 
 	if (!st->copying) {
 		if (copy_start(st, record_copy, err) == -1)
@@ -1174,11 +1203,15 @@ sink_end(void *arg, const struct report *rep, struct dm_err *err)
 {
 	static const char totals[] =
 	    "UPDATE dmarc.report SET records = $2, messages = $3, "
-	    "skipped = $4 WHERE id = $1";
+	    "skipped = $4, dmarc_pass = $5, dkim_aligned = $6, "
+	    "spf_aligned = $7, quarantined = $8, rejected = $9 "
+	    "WHERE id = $1";
 	struct store	*st = arg;
-	const char	*vals[4];
-	char		 n[3][24];
+	const char	*vals[9];
+	char		 n[8][24];
+	uint64_t	 v[8];
 	PGresult	*res;
+	size_t		 i;
 
 	if (st->state == ST_DUP) {
 		st->state = ST_IDLE;
@@ -1196,16 +1229,21 @@ sink_end(void *arg, const struct report *rep, struct dm_err *err)
 		    "database: end without a report");
 	if (flush_records(st, 1, err) == -1)
 		goto fail;
-	snprintf(n[0], sizeof(n[0]), "%" PRIu64, st->nrec);
-	snprintf(n[1], sizeof(n[1]), "%" PRIu64, st->messages);
-	snprintf(n[2], sizeof(n[2]), "%" PRIu64,
-	    rep->skipped > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX :
-	    rep->skipped);
+	v[0] = st->nrec;
+	v[1] = st->messages;
+	v[2] = rep->skipped > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX :
+	    rep->skipped;
+	v[3] = st->dmarc_pass;
+	v[4] = st->dkim_aligned;
+	v[5] = st->spf_aligned;
+	v[6] = st->quarantined;
+	v[7] = st->rejected;
 	vals[0] = st->id;
-	vals[1] = n[0];
-	vals[2] = n[1];
-	vals[3] = n[2];
-	if ((res = exec_params(st, totals, 4, vals, err)) == NULL)
+	for (i = 0; i < nitems(v); i++) {
+		snprintf(n[i], sizeof(n[i]), "%" PRIu64, v[i]);
+		vals[i + 1] = n[i];
+	}
+	if ((res = exec_params(st, totals, 9, vals, err)) == NULL)
 		goto fail;
 	PQclear(res);
 	if (ledger(st, st->in, "stored", NULL, rep->org_name, rep->report_id,

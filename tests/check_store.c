@@ -499,6 +499,11 @@ START_TEST(test_store_report_stored_exactly)
 }
 END_TEST
 
+static const char report_totals[] =
+    "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s', report_id, records, "
+    "messages, dmarc_pass, dkim_aligned, spf_aligned, quarantined, "
+    "rejected), ',' ORDER BY report_id) FROM dmarc.report";
+
 START_TEST(test_store_views_sum_right)
 {
 	struct dm_err	 err = { 0 };
@@ -527,6 +532,16 @@ START_TEST(test_store_views_sum_right)
 	ck_assert_str_eq(qs("SELECT format('%s|%s|%s', messages, spf_aligned, "
 	    "rejected) FROM dmarc.daily_source WHERE source_ip = "
 	    "'198.51.100.7'"), "14|14|14");
+	/*
+	 * The totals each report row carries (what summary reads), summed
+	 * while storing, are what its records give.
+	 */
+	ck_assert_str_eq(qs(report_totals), "r-1|3|22|17|10|7|5|7,"
+	    "r-2|3|112|107|100|7|5|7");
+	ck_assert_int_eq(q1("SELECT count(*) FROM (SELECT "
+	    "dmarc.report_totals_refresh(NULL)) x"), 1);
+	ck_assert_str_eq(qs(report_totals), "r-1|3|22|17|10|7|5|7,"
+	    "r-2|3|112|107|100|7|5|7");
 	store_free(st);
 }
 END_TEST

@@ -43,6 +43,10 @@ SELECT id, 1, begin_time, domain, '203.0.113.5'::inet, 7, 'none', 'pass',
     'fail', domain FROM dmarc.report WHERE domain = 'example.org'
     AND records = 1;
 
+-- The verdict totals of each report (dmarcd adds them up as it stores),
+-- from the records above.
+SELECT dmarc.report_totals_refresh(NULL);
+
 INSERT INTO dmarc.ingest (time, source, input, mailbox, uidvalidity, uid,
     message_id, sha256, outcome, reason, org_name, report_id, rep_id)
 VALUES
