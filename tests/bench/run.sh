@@ -1,10 +1,12 @@
 #!/bin/sh
-# run.sh [dry|store|all]: the benchmarks, run by hand (never in CI):
+# run.sh [dry|store|query|all]: the benchmarks, run by hand (never in CI):
 #   dry    a 1,000,000-record report (~820 MB of XML, gzipped) through
 #          "dmarcd import --dry-run": records/s and peak RSS.
 #   store  file to committed rows in a private PostgreSQL: a 200,000-record
 #          gzipped report, 1,000 small reports of 20 records, and the same
 #          rows loaded with psql \copy (the floor PostgreSQL itself sets).
+#   query  dmarcq on 10 million records: summary, sources and failures of
+#          one domain over 30 days, with the server's EXPLAIN ANALYZE.
 # Every number comes from one run on this machine; compare ratios, not
 # absolute values, across machines. Needs a build in build/ (contrib/build.sh).
 set -eu
@@ -39,4 +41,9 @@ fi
 
 if [ "$what" = store ] || [ "$what" = all ]; then
 	. "$top/tests/bench/store.sh"
+fi
+
+if [ "$what" = query ] || [ "$what" = all ]; then
+	# a subshell: its own EXIT trap stops its own cluster
+	( . "$top/tests/bench/query.sh" )
 fi
