@@ -35,6 +35,11 @@
 #define PROGRESS_EVERY	100u		/* log a progress line */
 #define HOUSEKEEP_EVERY	86400		/* seconds: retention, once a day */
 #define HOUSEKEEP_RETRY	3600		/* seconds, after a failure */
+/*
+ * Runs that may start a message and die on it (crash, OOM kill) before
+ * the next one quarantines it instead (sql/005_attempt.sql).
+ */
+#define ATTEMPTS_MAX	3
 
 static volatile sig_atomic_t	 got_term, got_hup;
 
@@ -82,6 +87,7 @@ struct daemon {
 	struct source		*cur;
 	const char		*cur_uid;
 	char			 last_reason[512];
+	char			 owner[40];	/* this run, in dmarc.attempt */
 	struct buf		 line;
 };
 
@@ -296,16 +302,52 @@ message_input(const struct source *s, const struct fetch_item *it,
  * set: DM_ESTORE (the database: stop, the message stays) or DM_ESOURCE
  * (the server: stop, reconnect later).
  */
+/*
+ * Quarantine a message that can't be processed (too big, unreadable,
+ * killed dmarcd before): rejected in the ledger with reason, filed in
+ * the invalid folder, never fetched again. Returns 0 or -1 (err).
+ */
+static int
+quarantine(struct daemon *d, struct source *s, const struct fetch_item *it,
+    const char *input, const char *uid, const char *reason,
+    struct dm_err *err)
+{
+	struct store_input	 in;
+
+	memset(&in, 0, sizeof(in));
+	in.source = s->label;
+	in.input = input;
+	in.mailbox = s->conf->url;
+	in.uidvalidity = s->f->uidvalidity;
+	in.uid = it->uid;
+	/* from the ledger's commit on, the ledger knows the message */
+	if (store_rejected(d->st, &in, NULL, NULL, reason, err) == -1 ||
+	    store_attempt_end(d->st, s->label, input, err) == -1)
+		return -1;
+	log_warnx("source=%s uid=%s outcome=rejected reason=\"%s\"",
+	    s->label, uid, reason);
+	s->n.rejected++;
+	d->any_rejected = 1;
+	if (s->f->ops->ack(s->f, it, 1, reason, err) == -1)
+		return -1;
+	s->n.invalid++;
+	return 0;
+}
+
+/*
+ * One message: ledger, fetch, ingest, ack. Returns 0, or -1 with err
+ * set: DM_ESTORE (the database: stop, the message stays) or DM_ESOURCE
+ * (the server: stop, reconnect later).
+ */
 static int
 drain_one(struct daemon *d, struct source *s, struct ingest *ig,
     const struct fetch_item *it, struct buf *msg, struct dm_err *err)
 {
 	struct ingest_origin	 org;
-	struct store_input	 in;
 	struct dm_err		 gerr = { 0 };
-	char			 input[1024], uid[300];
+	char			 input[1024], uid[300], reason[160];
 	unsigned long		 rejected_before;
-	int			 found, was_rejected = 0, invalid;
+	int			 found, was_rejected = 0, invalid, attempts;
 
 	message_input(s, it, input, sizeof(input));
 	if (it->id[0] != '\0')
@@ -331,7 +373,17 @@ drain_one(struct daemon *d, struct source *s, struct ingest *ig,
 			s->n.invalid++;
 		else
 			s->n.done++;
-		return 0;
+		/* a run that died between the ledger and the end of attempt */
+		return store_attempt_end(d->st, s->label, input, err);
+	}
+	if (store_attempt_begin(d->st, s->label, input, d->owner, &attempts,
+	    err) == -1)
+		return -1;
+	if (attempts > ATTEMPTS_MAX) {
+		snprintf(reason, sizeof(reason), "dmarcd stopped %d times "
+		    "while processing this message (crashed or was killed): "
+		    "quarantined, not tried again", attempts - 1);
+		return quarantine(d, s, it, input, uid, reason, err);
 	}
 	buf_reset(msg);
 	if (s->f->ops->get(s->f, it, msg, &gerr) == -1) {
@@ -340,22 +392,7 @@ drain_one(struct daemon *d, struct source *s, struct ingest *ig,
 			return -1;
 		}
 		/* too big, unreadable: quarantine it once, never retry */
-		memset(&in, 0, sizeof(in));
-		in.source = s->label;
-		in.input = input;
-		in.mailbox = s->conf->url;
-		in.uidvalidity = s->f->uidvalidity;
-		in.uid = it->uid;
-		if (store_rejected(d->st, &in, NULL, NULL, gerr.msg, err) == -1)
-			return -1;
-		log_warnx("source=%s uid=%s outcome=rejected reason=\"%s\"",
-		    s->label, uid, gerr.msg);
-		s->n.rejected++;
-		d->any_rejected = 1;
-		if (s->f->ops->ack(s->f, it, 1, gerr.msg, err) == -1)
-			return -1;
-		s->n.invalid++;
-		return 0;
+		return quarantine(d, s, it, input, uid, gerr.msg, err);
 	}
 	memset(&org, 0, sizeof(org));
 	org.input = input;
@@ -366,7 +403,8 @@ drain_one(struct daemon *d, struct source *s, struct ingest *ig,
 	rejected_before = ig->stats.rejected;
 	d->last_reason[0] = '\0';
 	if (ingest_message(ig, &org, (const unsigned char *)msg->data,
-	    msg->len, err) == -1)
+	    msg->len, err) == -1 ||
+	    store_attempt_end(d->st, s->label, input, err) == -1)
 		return -1;
 	invalid = ig->stats.rejected > rejected_before;
 	if (s->f->ops->ack(s->f, it, invalid, invalid ? d->last_reason : NULL,
@@ -516,6 +554,7 @@ daemon_run(struct config *cf, const char *conninfo, int once)
 {
 	struct daemon		 d;
 	struct sigaction	 sa;
+	struct timespec		 ts;
 	time_t			 now, wake;
 	size_t			 i;
 	int			 ex = 0, worked;
@@ -525,6 +564,9 @@ daemon_run(struct config *cf, const char *conninfo, int once)
 	d.conninfo = xstrdup(conninfo);
 	d.once = once;
 	d.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(d.owner, sizeof(d.owner), "%ld.%lld.%09ld", (long)getpid(),
+	    (long long)ts.tv_sec, ts.tv_nsec);
 	buf_init(&d.line, 1 << 16);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -1489,3 +1489,43 @@ store_ledger_find(struct store *st, const char *source, const char *input,
 	PQclear(res);
 	return found;
 }
+
+int
+store_attempt_begin(struct store *st, const char *source, const char *input,
+    const char *owner, int *attempts, struct dm_err *err)
+{
+	const char	*vals[3] = { source, input, owner };
+	PGresult	*res;
+
+	if (alive(st, err) == -1)
+		return -1;
+	/* another owner left it unfinished: that run died on it */
+	res = exec_params(st, "INSERT INTO dmarc.attempt (source, input, "
+	    "owner) VALUES ($1, $2, $3) ON CONFLICT (source, input) DO UPDATE "
+	    "SET attempts = dmarc.attempt.attempts + "
+	    "(dmarc.attempt.owner <> EXCLUDED.owner)::int, "
+	    "owner = EXCLUDED.owner, last_at = now() "
+	    "RETURNING attempts", 3, vals, err);
+	if (res == NULL)
+		return -1;
+	*attempts = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int
+store_attempt_end(struct store *st, const char *source, const char *input,
+    struct dm_err *err)
+{
+	const char	*vals[2] = { source, input };
+	PGresult	*res;
+
+	if (alive(st, err) == -1)
+		return -1;
+	res = exec_params(st, "DELETE FROM dmarc.attempt "
+	    "WHERE source = $1 AND input = $2", 2, vals, err);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}

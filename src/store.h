@@ -107,4 +107,18 @@ int	store_failure_expire(struct store *st, unsigned days,
 int	store_ledger_find(struct store *st, const char *source,
 	    const char *input, int *rejected, struct dm_err *err);
 
+/*
+ * A message the daemon is about to process, by the run owner (a token
+ * unique to the process): noted and committed at once
+ * (sql/005_attempt.sql), so that a message which kills the process is
+ * recognised after the restart. *attempts gets how many runs started it
+ * without finishing, this one included. Returns 0 or -1 (err).
+ */
+int	store_attempt_begin(struct store *st, const char *source,
+	    const char *input, const char *owner, int *attempts,
+	    struct dm_err *err);
+/* The message is filed: forget its attempts. Returns 0 or -1 (err). */
+int	store_attempt_end(struct store *st, const char *source,
+	    const char *input, struct dm_err *err);
+
 #endif /* STORE_H */

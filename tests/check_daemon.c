@@ -725,6 +725,73 @@ pg_ctl(const char *what)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/*
+ * A message that killed dmarcd (crash, OOM kill) in three runs is
+ * quarantined by the fourth instead of stopping the mailbox for good;
+ * one that two runs died on is still tried. The dead runs are seeded in
+ * dmarc.attempt as they would have left it.
+ */
+START_TEST(test_daemon_quarantines_a_message_that_killed_it)
+{
+	struct buf	 m;
+	char		 md[512], path[600], sub[700], id[2][64], sql[2048];
+	FILE		*fp;
+	int		 i;
+	static const char *const subs[] = { "cur", "new", "tmp" };
+
+	setup();
+	snprintf(md, sizeof(md), "%s/Maildir-crash", workdir);
+	mkdir(md, 0700);
+	for (i = 0; i < 3; i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", md, subs[i]);
+		mkdir(sub, 0700);
+	}
+	buf_init(&m, 1 << 16);
+	for (i = 0; i < 2; i++) {
+		buf_reset(&m);
+		snprintf(id[i], sizeof(id[i]), "crash-%ld-%d", (long)getpid(),
+		    i);
+		report_mail(&m, id[i], 2);
+		snprintf(sub, sizeof(sub), "%s/new/%s", md, id[i]);
+		fp = fopen(sub, "w");
+		fwrite(m.data, 1, m.len, fp);
+		fclose(fp);
+	}
+	snprintf(path, sizeof(path), "%s/crash.conf", workdir);
+	fp = fopen(path, "w");
+	fchmod(fileno(fp), 0600);
+	fprintf(fp, "[database]\nconninfo = %s\n[maildir \"crash\"]\n"
+	    "path = %s\n", db, md);
+	fclose(fp);
+	ck_assert_int_eq(run_once(path, "migrate"), 0);
+	snprintf(sql, sizeof(sql), "INSERT INTO dmarc.attempt (source, input, "
+	    "owner, attempts) VALUES ('maildir:crash', '%s/new/%s', 'dead 1', "
+	    "3), ('maildir:crash', '%s/new/%s', 'dead 2', 2)", md, id[0], md,
+	    id[1]);
+	sql_exec(db, sql);
+
+	ck_assert_int_eq(run_once(path, "--once"), 1);
+	snprintf(sub, sizeof(sub), "%s/.invalid/cur", md);
+	ck_assert_int_eq(files_in(sub, ""), 1);
+	snprintf(sub, sizeof(sub), "%s/.processed/cur", md);
+	ck_assert_int_eq(files_in(sub, ""), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.ingest WHERE "
+	    "source = 'maildir:crash' AND outcome = 'rejected' AND input = "
+	    "'%s/new/%s' AND reason LIKE 'dmarcd stopped 3 times while "
+	    "processing this message%%'", md, id[0]);
+	ck_assert_int_eq(sql_num(sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id IN ('%s', '%s')", id[0], id[1]);
+	ck_assert_int_eq(sql_num(sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id = '%s'", id[1]);
+	ck_assert_int_eq(sql_num(sql), 1);
+	ck_assert_int_eq(sql_num("SELECT count(*) FROM dmarc.attempt WHERE "
+	    "source = 'maildir:crash'"), 0);
+	buf_clear(&m);
+}
+END_TEST
+
 START_TEST(test_daemon_rides_out_postgresql_restart)
 {
 	struct buf	 m;
@@ -896,6 +963,7 @@ test_suite(void)
 	tcase_add_test(tc, test_daemon_untrusted_certificate);
 	tcase_add_test(tc, test_daemon_pop3_drain);
 	tcase_add_test(tc, test_daemon_maildir_drain);
+	tcase_add_test(tc, test_daemon_quarantines_a_message_that_killed_it);
 	tcase_add_test(tc, test_daemon_rides_out_postgresql_restart);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1410,6 +1410,37 @@ now(void)
  * Many records with 2 dkim and 1 spf result each: all stored, in one
  * transaction. DM_STORE_BENCH=N runs N records and prints the rate.
  */
+/*
+ * dmarc.attempt counts the runs that started a message and didn't finish
+ * it: the same run coming back (after a lost connection) doesn't count.
+ */
+START_TEST(test_store_attempts_count_dead_runs)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("attempt");
+	int		 n = 0;
+
+	ck_assert_int_eq(store_attempt_begin(st, "imap:a", "m1", "run1", &n,
+	    &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_attempt_begin(st, "imap:a", "m1", "run1", &n,
+	    &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_attempt_begin(st, "imap:a", "m1", "run2", &n,
+	    &err), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(store_attempt_begin(st, "imap:b", "m1", "run2", &n,
+	    &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_attempt_end(st, "imap:a", "m1", &err), 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.attempt"), 1);
+	ck_assert_int_eq(store_attempt_begin(st, "imap:a", "m1", "run3", &n,
+	    &err), 0);
+	ck_assert_int_eq(n, 1);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_store_many_records)
 {
 	struct dm_err		 err = { 0 };
@@ -1487,6 +1518,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_array_enum_checked);
 	tcase_add_test(tc, test_store_record_too_long_is_emsg);
 	tcase_add_test(tc, test_store_child_relations_are_views);
+	tcase_add_test(tc, test_store_attempts_count_dead_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
