@@ -896,13 +896,16 @@ static const struct {
 	    "time|DMARC pass|DMARC fail\n"
 	    "1708992000|1000000|234567\n"
 	    "1709337600|10|5\n"
-	    "1709424000|7|0\n" },
+	    "1709424000|7|0\n"
+	    /* a report without records: a day with no messages */
+	    "1709510400|0|0\n" },
 	{ "dmarcd.json: panel 6 \"Aligned rates per day\" A",
 	    "time|DKIM aligned|SPF aligned|DMARC pass\n"
 	    "1708992000|0.8100005913004317|0.8100005913004317|"
 	    "0.8100005913004317\n"
 	    "1709337600|0|0.6666666666666666|0.6666666666666666\n"
-	    "1709424000|1|0|1\n" },
+	    "1709424000|1|0|1\n"
+	    "1709510400|NULL|NULL|NULL\n" },
 	{ "dmarcd.json: panel 7 \"Top failing sources\" A",
 	    "Source|Domain|Messages|DMARC fail|Fail rate|DKIM aligned|"
 	    "SPF aligned\n"
