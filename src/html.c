@@ -751,8 +751,8 @@ put_daily(struct page *pg, const struct dom *d)
 	top = (max > 0 ? max / step + (max % step != 0) : 1) * step;
 
 	put(pg, "<figure class=\"daily\">\n<figcaption>Messages per day and "
-	    "DMARC pass rate <small>(UTC days; a day without reports shows "
-	    "no bar and no point)</small></figcaption>\n"
+	    "DMARC pass rate <small>(UTC days; a day without reports is a "
+	    "gap)</small></figcaption>\n"
 	    "<svg class=\"daily\" viewBox=\"0 0 %d %d\" role=\"img\" "
 	    "aria-label=\"Messages per day (bars) and DMARC pass rate "
 	    "(points)\">\n", DW, DH);
@@ -1229,7 +1229,7 @@ html_help(FILE *out)
 "figures per policy domain (those of dmarcq summary), and per domain:\n"
 "  - messages per UTC day (bars) and the DMARC pass rate (points, 0 to\n"
 "    100 %%), every day of the period on the axis; a day without\n"
-"    reports has no bar and no point;\n"
+"    reports is a gap (no point, a bar of 0);\n"
 "  - the top %d failing sources: messages failing DMARC per source\n"
 "    address (dmarcq failures);\n"
 "  - the top %d reporters: messages per org_name;\n"
