@@ -39,7 +39,25 @@ build/src/dmarcq failures --limit 10
 echo
 echo "== dmarcq reports --limit 10"
 build/src/dmarcq reports --limit 10
+
+# The samples are years old: the page covers the 400 days (the most it
+# shows) up to the newest of them, not the default last 30 days.
+range=$(psql "$DMARCD_DB" -Atc "SELECT
+    (max(begin_time) AT TIME ZONE 'UTC')::date - 399,
+    (max(begin_time) AT TIME ZONE 'UTC')::date + 1 FROM dmarc.report") ||
+	range=
+page=
+if [ -n "${range%|*}" ]; then
+	echo
+	echo "== dmarcq html -o build/dmarc-report.html --since ${range%|*} --until ${range#*|}"
+	build/src/dmarcq html -o build/dmarc-report.html \
+	    --since "${range%|*}" --until "${range#*|}" &&
+		page="
+The charts of those 400 days, one self-contained page (no network):
+  $top/build/dmarc-report.html"
+fi
 cat <<MSG
+$page
 
 The database keeps running. To query it yourself:
   export DMARCD_DB='$DMARCD_DB'

@@ -22,6 +22,7 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "html.h"
 #include "log.h"
 #include "query.h"
 #include "util.h"
@@ -53,6 +54,7 @@ static const struct option longopts[] = {
 	{ "since",	required_argument,	NULL,	OPT_SINCE },
 	{ "until",	required_argument,	NULL,	OPT_UNTIL },
 	{ "limit",	required_argument,	NULL,	OPT_LIMIT },
+	{ "output",	required_argument,	NULL,	'o' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 },
 };
@@ -121,6 +123,8 @@ usage_help(FILE *out)
 "Commands and their columns (dmarcq COMMAND --help tells more):\n");
 	for (i = 0; i < query_ncmds; i++)
 		usage_cmd(&query_cmds[i], out);
+	fprintf(out, "  %-9s %s\n", "html", "one HTML page with charts of "
+	    "the above: dmarcq html -o FILE");
 	fprintf(out,
 "\n"
 "What the columns mean (the CSV header and JSON key; a table may show a\n"
@@ -157,6 +161,7 @@ usage_help(FILE *out)
 "  --limit N          at most N rows, 0 for all; the default is %d rows for\n"
 "                     table (it says when there are more), all for csv and\n"
 "                     json\n"
+"  -o, --output FILE  html only: where to write the page, - for stdout\n"
 "  -h, --help         this help; with COMMAND, the command's help\n"
 "\n"
 "Times T:\n"
@@ -301,14 +306,16 @@ main(int argc, char *argv[])
 	struct query_opts	 o;
 	struct dm_err		 err = { 0 };
 	struct conf		 cf = { NULL };
+	struct html_period	 hp;
 	const char		*ops[MAX_OPERANDS];
 	const char		*cfgpath = NULL, *db = NULL, *env;
 	const char		*since = NULL, *until = NULL, *conninfo;
-	const char		*origin;
+	const char		*origin, *output = NULL;
 	char			 domain[DM_MAX_DOMAIN + 1];
 	PGconn			*conn = NULL;
 	int64_t			 now;
 	int			 ch, nops = 0, help = 0, rc = EX_USAGE;
+	int			 html = 0, formatted = 0;
 
 	log_init("dmarcq", LOG_LWARN);
 	query_opts_init(&o);
@@ -318,7 +325,8 @@ main(int argc, char *argv[])
 	 * the command even under POSIXLY_CORRECT; ":": a missing value
 	 * is told apart from an unknown option.
 	 */
-	while ((ch = getopt_long(argc, argv, "-:c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-:c:ho:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 1:
 			if (nops == MAX_OPERANDS)
@@ -334,6 +342,7 @@ main(int argc, char *argv[])
 		case OPT_FORMAT:
 			if (query_parse_format(optarg, &o.format, &err) == -1)
 				return usage_error("--format: %s", err.msg);
+			formatted = 1;
 			break;
 		case OPT_DOMAIN:
 			if (query_parse_domain(optarg, domain, sizeof(domain),
@@ -354,6 +363,9 @@ main(int argc, char *argv[])
 		case 'h':
 			help = 1;
 			break;
+		case 'o':
+			output = optarg;
+			break;
 		case ':':
 			return usage_error("option %s needs a value",
 			    arg_shown(argv[optind - 1]));
@@ -372,7 +384,10 @@ main(int argc, char *argv[])
 		help = 1;
 		memmove(ops, ops + 1, (size_t)--nops * sizeof(ops[0]));
 	}
-	if (nops > 0 && (cmd = query_find(ops[0])) == NULL) {
+	/* html is no query: src/html.c writes a page of its own */
+	if (nops > 0 && strcmp(ops[0], "html") == 0)
+		html = 1;
+	else if (nops > 0 && (cmd = query_find(ops[0])) == NULL) {
 		if (help)
 			return usage_error("no help on \"%s\": no such command",
 			    arg_shown(ops[0]));
@@ -380,19 +395,28 @@ main(int argc, char *argv[])
 		    arg_shown(ops[0]));
 	}
 	if (help) {
-		if (cmd != NULL)
+		if (html)
+			html_help(stdout);
+		else if (cmd != NULL)
 			query_help(cmd, stdout);
 		else
 			usage_help(stdout);
 		return fflush(stdout) == EOF ? EX_OUTPUT : EX_OK;
 	}
-	if (cmd == NULL) {
+	if (cmd == NULL && !html) {
 		usage_help(stderr);
 		return EX_USAGE;
 	}
 	if (nops > 1)
 		return usage_error("%s takes no argument (got \"%s\")",
-		    cmd->name, arg_shown(ops[1]));
+		    ops[0], arg_shown(ops[1]));
+	if (html && output == NULL)
+		return usage_error("html needs -o FILE (- for standard "
+		    "output)");
+	if (html && (formatted || o.limit != -1))
+		return usage_error("html takes no --format or --limit");
+	if (!html && output != NULL)
+		return usage_error("-o is for html only");
 
 	now = now_usec();
 	if (since != NULL) {
@@ -409,6 +433,8 @@ main(int argc, char *argv[])
 		return usage_error("--since %s is not before --until %s",
 		    since, until);
 	o.width = table_width();
+	if (html && html_period(&o, now, &hp, &err) == -1)
+		return usage_error("%s", err.msg);
 
 	/* an explicit -c is read even when not needed: a typo shows */
 	if (cfgpath != NULL && conf_read(cfgpath, &cf, &err) == -1) {
@@ -431,8 +457,9 @@ main(int argc, char *argv[])
 		conninfo = cf.conninfo != NULL ? cf.conninfo : "";
 	}
 
-	if ((conn = query_connect(conninfo, &err)) == NULL ||
-	    query_run(conn, cmd, &o, stdout, &err) == -1) {
+	if ((conn = query_connect(conninfo, &err)) == NULL || (html ?
+	    html_write_file(conn, &o, now, output, &err) :
+	    query_run(conn, cmd, &o, stdout, &err)) == -1) {
 		if (err.scope == DM_ECONFIG)
 			dm_err_prefix(&err, "%s", origin);
 		fprintf(stderr, "dmarcq: %s\n", err.msg);

@@ -408,19 +408,6 @@ query_limit(const struct query_opts *o)
  * (overlong, surrogate, cut, above U+10FFFF).
  */
 
-/*
- * Invisible or reordering characters a terminal would obey: C1
- * controls, bidi overrides and isolates, zero-width characters.
- */
-static int
-is_format_char(uint32_t c)
-{
-	return (c >= 0x80 && c <= 0x9f) || c == 0xad || c == 0x61c ||
-	    (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
-	    (c >= 0x2060 && c <= 0x206f) || c == 0xfeff ||
-	    (c >= 0xfff9 && c <= 0xfffb);
-}
-
 /* Columns a printable code point takes on a terminal: 0, 1 or 2. */
 static int
 cp_width(uint32_t c)

@@ -233,6 +233,15 @@ is_utf8(const char *s, size_t len)
 }
 
 int
+is_format_char(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0xad || c == 0x61c ||
+	    (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	    (c >= 0x2060 && c <= 0x206f) || c == 0xfeff ||
+	    (c >= 0xfff9 && c <= 0xfffb);
+}
+
+int
 dm_escape(struct buf *b, const char *s, int quoted)
 {
 	const unsigned char	*p = (const unsigned char *)s;

@@ -40,6 +40,12 @@ size_t	 dm_utf8_dec(const unsigned char *s, size_t n, uint32_t *cp);
 /* 1 if s[0..len) is valid UTF-8 without NUL, else 0. */
 int	 is_utf8(const char *s, size_t len);
 /*
+ * 1 if code point c is invisible or reorders text, which a terminal or
+ * a browser would obey: C1 controls, bidi overrides and isolates,
+ * zero-width characters; else 0.
+ */
+int	 is_format_char(uint32_t c);
+/*
  * Append s to b with control bytes, DEL, invalid UTF-8 and backslash
  * written as escapes (\n, \t, \xNN, \\); with quoted, also '"' as \".
  */
