@@ -32,6 +32,7 @@
 /* Exit statuses (DESIGN.md, "Commands"). */
 #define EX_OK		0
 #define EX_OUTPUT	1	/* stdout could not be written */
+#define EX_NOMATCH	1	/* report ID: no such report */
 #define EX_USAGE	2
 #define EX_DB		3
 
@@ -44,6 +45,7 @@ enum {
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_LIMIT,
+	OPT_COLOR,
 };
 
 static const struct option longopts[] = {
@@ -55,22 +57,25 @@ static const struct option longopts[] = {
 	{ "until",	required_argument,	NULL,	OPT_UNTIL },
 	{ "limit",	required_argument,	NULL,	OPT_LIMIT },
 	{ "output",	required_argument,	NULL,	'o' },
+	{ "color",	required_argument,	NULL,	OPT_COLOR },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 },
 };
 
-/* A command, what it shows and its columns, wrapped at 76. */
-static void
-usage_cmd(const struct query_cmd *cmd, FILE *out)
+/*
+ * Column names, from column col on (0: a new line), wrapped at 76;
+ * returns the column.
+ */
+static size_t
+usage_cols(const struct query_cmd *cmd, size_t col, FILE *out)
 {
-	size_t	 col;
 	int	 f;
 
-	fprintf(out, "  %-9s %s\n", cmd->name, cmd->brief);
-	col = 76;
 	for (f = 0; f < cmd->ncols; f++) {
-		if (col + 1 + strlen(cmd->cols[f].name) > 76) {
-			fprintf(out, "%s            ", f > 0 ? "\n" : "");
+		if (cmd->cols[f].flags & QUERY_HIDDEN)
+			continue;
+		if (col == 0 || col + 1 + strlen(cmd->cols[f].name) > 76) {
+			fprintf(out, "%s            ", col > 0 ? "\n" : "");
 			col = 12;
 		} else {
 			fputc(' ', out);
@@ -79,31 +84,87 @@ usage_cmd(const struct query_cmd *cmd, FILE *out)
 		fputs(cmd->cols[f].name, out);
 		col += strlen(cmd->cols[f].name);
 	}
+	return col;
+}
+
+/*
+ * A command, what it shows and its columns, wrapped at 76; a detail's
+ * columns after its name and a colon.
+ */
+static void
+usage_cmd(const struct query_cmd *cmd, FILE *out)
+{
+	char	 name[32];
+	size_t	 col;
+
+	snprintf(name, sizeof(name), "%s%s%s", cmd->name,
+	    cmd->arg != NULL ? " " : "", cmd->arg != NULL ? cmd->arg : "");
+	if (strlen(name) > 9)
+		fprintf(out, "  %s\n  %-9s %s\n", name, "", cmd->brief);
+	else
+		fprintf(out, "  %-9s %s\n", name, cmd->brief);
+	col = usage_cols(cmd, 0, out);
+	if (cmd->detail != NULL) {
+		if (col + 2 + strlen(cmd->detail->name) > 76) {
+			fputs("\n           ", out);
+			col = 11;
+		}
+		col += fprintf(out, " %s:", cmd->detail->name);
+		usage_cols(cmd->detail, col, out);
+	}
 	fputc('\n', out);
+}
+
+/* Is column name in the commands before cmd, or in cmd before col? */
+static int
+usage_seen(const struct query_cmd *cmd, const struct query_col *col)
+{
+	const struct query_cmd	*c;
+	size_t			 i;
+	int			 f, part;
+
+	for (i = 0; i < query_ncmds; i++)
+		for (part = 0; part < 2; part++) {
+			c = part == 0 ? &query_cmds[i] : query_cmds[i].detail;
+			if (c == NULL)
+				continue;
+			for (f = 0; f < c->ncols; f++) {
+				if (&c->cols[f] == col)
+					return 0;
+				if (!(c->cols[f].flags & QUERY_HIDDEN) &&
+				    strcmp(c->cols[f].name, col->name) == 0)
+					return 1;
+			}
+			if (c == cmd)
+				return 0;
+		}
+	return 0;
 }
 
 /* Each column name once, with what it means where it first appears. */
 static void
 usage_glossary(FILE *out)
 {
+	const struct query_cmd	*c;
 	const struct query_col	*col;
-	size_t			 i, j;
-	int			 f, g, n, seen;
+	size_t			 i;
+	int			 f, part;
 
 	for (i = 0; i < query_ncmds; i++)
-		for (f = 0; f < query_cmds[i].ncols; f++) {
-			col = &query_cmds[i].cols[f];
-			seen = 0;
-			/* the columns before this one, in every command */
-			for (j = 0; j <= i && !seen; j++) {
-				n = j < i ? query_cmds[j].ncols : f;
-				for (g = 0; g < n && !seen; g++)
-					seen = strcmp(col->name,
-					    query_cmds[j].cols[g].name) == 0;
+		for (part = 0; part < 2; part++) {
+			c = part == 0 ? &query_cmds[i] : query_cmds[i].detail;
+			for (f = 0; c != NULL && f < c->ncols; f++) {
+				col = &c->cols[f];
+				if ((col->flags & QUERY_HIDDEN) ||
+				    usage_seen(c, col))
+					continue;
+				if (strlen(col->name) > 13)
+					fprintf(out, "  %s\n  %-13s %s\n",
+					    col->name, "", col->help);
+				else
+					fprintf(out, "  %-13s %s\n",
+					    col->name, col->help);
 			}
-			if (!seen)
-				fprintf(out, "  %-13s %s\n", col->name,
-				    col->help);
 		}
 }
 
@@ -115,6 +176,9 @@ usage_help(FILE *out)
 	fprintf(out,
 "usage: dmarcq [-c FILE] [--db CONNINFO] [--format table|csv|json] COMMAND\n"
 "              [--domain D] [--since T] [--until T] [--limit N]\n"
+"              [--color auto|always|never]\n"
+"       dmarcq report ID [options]\n"
+"       dmarcq readiness --domain D [options]\n"
 "       dmarcq COMMAND --help\n"
 "\n"
 "Query the DMARC aggregate reports and the ingest ledger that dmarcd\n"
@@ -160,7 +224,13 @@ usage_help(FILE *out)
 "  --until T          only before T (exclusive)\n"
 "  --limit N          at most N rows, 0 for all; the default is %d rows for\n"
 "                     table (it says when there are more), all for csv and\n"
-"                     json\n"
+"                     json; for report and readiness, N rows of each table\n"
+"                     under a report or the summary\n"
+"  --color WHEN       colour in tables (bold headers, red failure counts,\n"
+"                     the verdict of readiness green or red): auto (the\n"
+"                     default) when stdout is a terminal, TERM is set and\n"
+"                     not \"dumb\", and NO_COLOR is unset or empty; always\n"
+"                     (even with NO_COLOR); never. CSV and JSON never\n"
 "  -o, --output FILE  html only: where to write the page, - for stdout\n"
 "  -h, --help         this help; with COMMAND, the command's help\n"
 "\n"
@@ -170,7 +240,9 @@ usage_help(FILE *out)
 "                                +02:00, -0500 or +01 (a zone is required)\n"
 "  Nd, Nh                        N days or N hours before now\n"
 "A report is in the range when its begin is in [since, until); the\n"
-"ledger (ingest) is filtered by the time of each entry.\n"
+"ledger (ingest) is filtered by the time of each entry. new-sources and\n"
+"readiness have a default period: 7 and 30 days before --until, which is\n"
+"now by default.\n"
 "\n"
 "Database, the first of these that is set:\n"
 "  1. --db CONNINFO\n"
@@ -183,10 +255,11 @@ usage_help(FILE *out)
 "\n"
 "Exit status:\n"
 "  0  success, also when no rows match\n"
-"  1  the output could not be written\n"
+"  1  report: no report has the ID (within --domain, --since, --until);\n"
+"     or the output could not be written\n"
 "  2  usage: unknown command or option, bad T, N, format, domain or\n"
 "     CONNINFO, --since not before --until, an unreadable configuration\n"
-"     file\n"
+"     file, report without ID, readiness without --domain\n"
 "  3  the database is unreachable, refused the query, or has no dmarc\n"
 "     schema (run 'dmarcd migrate')\n",
 	    QUERY_TABLE_LIMIT);
@@ -291,6 +364,8 @@ exit_code(const struct dm_err *err)
 	switch (err->scope) {
 	case DM_ECONFIG:
 		return EX_USAGE;
+	case DM_EMSG:
+		return EX_NOMATCH;
 	case DM_ESTORE:
 	case DM_ESOURCE:
 		return EX_DB;
@@ -312,6 +387,7 @@ main(int argc, char *argv[])
 	const char		*since = NULL, *until = NULL, *conninfo;
 	const char		*origin, *output = NULL;
 	char			 domain[DM_MAX_DOMAIN + 1];
+	enum query_color	 color = QUERY_COLOR_AUTO;
 	PGconn			*conn = NULL;
 	int64_t			 now;
 	int			 ch, nops = 0, help = 0, rc = EX_USAGE;
@@ -360,6 +436,10 @@ main(int argc, char *argv[])
 			if (query_parse_limit(optarg, &o.limit, &err) == -1)
 				return usage_error("--limit: %s", err.msg);
 			break;
+		case OPT_COLOR:
+			if (query_parse_color(optarg, &color, &err) == -1)
+				return usage_error("--color: %s", err.msg);
+			break;
 		case 'h':
 			help = 1;
 			break;
@@ -407,16 +487,30 @@ main(int argc, char *argv[])
 		usage_help(stderr);
 		return EX_USAGE;
 	}
-	if (nops > 1)
-		return usage_error("%s takes no argument (got \"%s\")",
-		    ops[0], arg_shown(ops[1]));
-	if (html && output == NULL)
-		return usage_error("html needs -o FILE (- for standard "
-		    "output)");
-	if (html && (formatted || o.limit != -1))
-		return usage_error("html takes no --format or --limit");
-	if (!html && output != NULL)
-		return usage_error("-o is for html only");
+	if (html) {
+		if (nops > 1)
+			return usage_error("html takes no argument (got "
+			    "\"%s\")", arg_shown(ops[1]));
+		if (output == NULL)
+			return usage_error("html needs -o FILE (- for "
+			    "standard output)");
+		if (formatted || o.limit != -1)
+			return usage_error("html takes no --format or "
+			    "--limit");
+	} else {
+		if (cmd->arg != NULL && nops != 2)
+			return usage_error(nops < 2 ? "%s needs %s" :
+			    "%s takes one %s", cmd->name, cmd->arg);
+		if (cmd->arg == NULL && nops > 1)
+			return usage_error("%s takes no argument (got "
+			    "\"%s\")", cmd->name, arg_shown(ops[1]));
+		if (output != NULL)
+			return usage_error("-o is for html only");
+		if (cmd->arg != NULL)
+			o.arg = ops[1];
+		if (query_check(cmd, &o, &err) == -1)
+			return usage_error("%s", err.msg);
+	}
 
 	now = now_usec();
 	if (since != NULL) {
@@ -433,6 +527,9 @@ main(int argc, char *argv[])
 		return usage_error("--since %s is not before --until %s",
 		    since, until);
 	o.width = table_width();
+	o.now = now;
+	o.color = query_use_color(color, isatty(STDOUT_FILENO),
+	    getenv("TERM"), getenv("NO_COLOR"));
 	if (html && html_period(&o, now, &hp, &err) == -1)
 		return usage_error("%s", err.msg);
 

@@ -42,7 +42,7 @@ static const struct query_col summary_cols[] = {
 	{ "dmarc_pass", "pass", QUERY_COUNT, 0,
 	    "messages where the DKIM or the SPF verdict is pass", 0, 0, 0 },
 	{ "dmarc_fail", "fail", QUERY_COUNT, 0,
-	    "messages - dmarc_pass", 0, 0, 0 },
+	    "messages - dmarc_pass", 0, 0, QUERY_ALERT },
 	{ "dkim_aligned", "dkim", QUERY_COUNT, 0,
 	    "messages whose policy_evaluated dkim is pass", 0, 0, 0 },
 	{ "spf_aligned", "spf", QUERY_COUNT, 0,
@@ -50,7 +50,7 @@ static const struct query_col summary_cols[] = {
 	{ "quarantined", "quar", QUERY_COUNT, 0,
 	    "messages with disposition quarantine", 0, 0, 0 },
 	{ "rejected", "reject", QUERY_COUNT, 0,
-	    "messages with disposition reject", 0, 0, 0 },
+	    "messages with disposition reject", 0, 0, QUERY_ALERT },
 };
 
 /*
@@ -156,7 +156,7 @@ static const char ingest_sql[] =
 	    "messages where the DKIM or the SPF verdict is pass", 0, \
 	    PASS_DROP, 0 }, \
 	{ "dmarc_fail", "fail", QUERY_COUNT, 0, "messages - dmarc_pass", \
-	    0, 0, 0 }, \
+	    0, 0, QUERY_ALERT }, \
 	{ "dkim_aligned", "dkim", QUERY_COUNT, 0, \
 	    "messages whose policy_evaluated dkim is pass", 0, \
 	    ALIGNED_DROP, 0 }, \
@@ -212,9 +212,44 @@ static const struct query_col failures_cols[] = {
 #undef MESSAGES_DROP
 
 /*
+ * What the records of a CTE f carried, per (domain, source_ip), each
+ * value once, as json arrays: h their header_from domains, k their
+ * DKIM results, p their SPF results. A result or scope that was not
+ * canonical as sent shows as sent.
+ */
+#define F_HEADER_FROM \
+	" h AS (SELECT domain, source_ip, json_agg(hf ORDER BY hf) AS a" \
+	"  FROM (SELECT DISTINCT domain, source_ip, header_from AS hf FROM f" \
+	"   WHERE header_from IS NOT NULL) x GROUP BY domain, source_ip)"
+#define F_DKIM \
+	" k AS (SELECT domain, source_ip, json_agg(json_build_object(" \
+	"   'domain', d, 'selector', sel, 'result', res)" \
+	"   ORDER BY d, sel, res) AS a" \
+	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d, u.sel," \
+	"   coalesce(u.res, u.raw) AS res FROM f CROSS JOIN LATERAL" \
+	"   unnest(f.dkim_domain, f.dkim_selector, f.dkim_result," \
+	"   f.dkim_result_raw) AS u(d, sel, res, raw)" \
+	"   WHERE f.dkim_domain IS NOT NULL) x" \
+	"  GROUP BY domain, source_ip)"
+#define F_SPF \
+	" p AS (SELECT domain, source_ip, json_agg(json_build_object(" \
+	"   'domain', d, 'scope', sc, 'result', res)" \
+	"   ORDER BY d, sc, res) AS a" \
+	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d," \
+	"   coalesce(u.sc, u.scraw) AS sc, coalesce(u.res, u.raw) AS res" \
+	"   FROM f CROSS JOIN LATERAL" \
+	"   unnest(f.spf_domain, f.spf_scope, f.spf_scope_raw, f.spf_result," \
+	"   f.spf_result_raw) AS u(d, sc, scraw, res, raw)" \
+	"   WHERE f.spf_domain IS NOT NULL) x" \
+	"  GROUP BY domain, source_ip)"
+/* Join h, k or p (x) to the row of s for the same source. */
+#define F_JOIN(x) \
+	" LEFT JOIN " x " ON " x ".domain = s.domain" \
+	"  AND " x ".source_ip = s.source_ip"
+
+/*
  * The figures first, limited, then the auth details of the failing
- * records (neither aligned verdict pass) of just those sources. A
- * result or scope that was not canonical as sent shows as sent.
+ * records (neither aligned verdict pass) of just those sources.
  */
 static const char failures_sql[] =
 	"WITH s AS (" SOURCE_FIGURES SOURCE_GROUPS
@@ -237,41 +272,17 @@ static const char failures_sql[] =
 	"  AND NOT coalesce(r.dkim = 'pass' OR r.spf = 'pass', false)),"
 	" f AS (SELECT fr.* FROM fr"
 	"  JOIN s ON s.domain = fr.domain AND s.source_ip = fr.source_ip),"
-	" h AS (SELECT domain, source_ip, json_agg(hf ORDER BY hf) AS a"
-	"  FROM (SELECT DISTINCT domain, source_ip, header_from AS hf FROM f"
-	"   WHERE header_from IS NOT NULL) x GROUP BY domain, source_ip),"
-	" k AS (SELECT domain, source_ip, json_agg(json_build_object("
-	"   'domain', d, 'selector', sel, 'result', res)"
-	"   ORDER BY d, sel, res) AS a"
-	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d, u.sel,"
-	"   coalesce(u.res, u.raw) AS res FROM f CROSS JOIN LATERAL"
-	"   unnest(f.dkim_domain, f.dkim_selector, f.dkim_result,"
-	"   f.dkim_result_raw) AS u(d, sel, res, raw)"
-	"   WHERE f.dkim_domain IS NOT NULL) x"
-	"  GROUP BY domain, source_ip),"
-	" p AS (SELECT domain, source_ip, json_agg(json_build_object("
-	"   'domain', d, 'scope', sc, 'result', res)"
-	"   ORDER BY d, sc, res) AS a"
-	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d,"
-	"   coalesce(u.sc, u.scraw) AS sc, coalesce(u.res, u.raw) AS res"
-	"   FROM f CROSS JOIN LATERAL"
-	"   unnest(f.spf_domain, f.spf_scope, f.spf_scope_raw, f.spf_result,"
-	"   f.spf_result_raw) AS u(d, sc, scraw, res, raw)"
-	"   WHERE f.spf_domain IS NOT NULL) x"
-	"  GROUP BY domain, source_ip)"
+	F_HEADER_FROM "," F_DKIM "," F_SPF
 	" SELECT s.domain, s.source_ip, s.messages, s.dmarc_pass,"
 	" s.dmarc_fail, s.dkim_aligned, s.spf_aligned, NULL::text,"
 	" NULL::text, coalesce(h.a, '[]'), coalesce(k.a, '[]'),"
 	" coalesce(p.a, '[]')"
-	" FROM s LEFT JOIN h ON h.domain = s.domain"
-	"  AND h.source_ip = s.source_ip"
-	" LEFT JOIN k ON k.domain = s.domain AND k.source_ip = s.source_ip"
-	" LEFT JOIN p ON p.domain = s.domain AND p.source_ip = s.source_ip"
+	" FROM s" F_JOIN("h") F_JOIN("k") F_JOIN("p")
 	" ORDER BY s.dmarc_fail DESC, s.messages DESC, s.domain, s.source_ip";
 
 static const struct query_col forensic_cols[] = {
 	{ "arrival_date", "arrival", QUERY_TIME, 0,
-	    "when the reporter received the message (UTC; empty if unread)",
+	    "when the reporter received it (UTC; empty if unread)",
 	    0, 0, 0 },
 	{ "source_ip", NULL, QUERY_INET, 0, "the address it came from",
 	    0, 0, 0 },
@@ -309,6 +320,359 @@ static const char forensic_sql[] =
 	" AND ($3::timestamptz IS NULL OR arrival_date < $3)"
 	" ORDER BY arrival_date DESC NULLS LAST, id DESC LIMIT $4::bigint";
 
+/*
+ * report: the reports with the ID ($5), newest first, then for each
+ * its records ($6: dmarc.report.id), in their order in the report.
+ * Enumerations that were not canonical as sent show as sent.
+ */
+static const struct query_col report_cols[] = {
+	{ "id", NULL, QUERY_COUNT, 0, "", 0, 0, QUERY_HIDDEN },
+	{ "org_name", NULL, QUERY_TEXT, 0,
+	    "the reporting organisation, as sent", 0, 0, QUERY_CSVKEY },
+	{ "email", NULL, QUERY_TEXT, 0, "the reporter's address", 0, 0, 0 },
+	{ "extra_contact_info", NULL, QUERY_TEXT, 0,
+	    "more contact information from the reporter", 0, 0, 0 },
+	{ "report_id", NULL, QUERY_TEXT, 0,
+	    "the reporter's id of the report", 0, 0, QUERY_CSVKEY },
+	{ "domain", NULL, QUERY_TEXT, 0, "the policy domain", 0, 0,
+	    QUERY_CSVKEY },
+	{ "begin", NULL, QUERY_TIME, 0, "start of the reported range (UTC)",
+	    0, 0, QUERY_CSVKEY },
+	{ "end", NULL, QUERY_TIME, 0, "end of the reported range (UTC)",
+	    0, 0, QUERY_DAYEND | QUERY_CSVKEY },
+	{ "generator", NULL, QUERY_TEXT, 0,
+	    "the software that wrote the report (RFC 9990)", 0, 0, 0 },
+	{ "errors", NULL, QUERY_JSONV, 0,
+	    "the reporter's error messages (JSON: an array)", 0, 0, 0 },
+	{ "version", NULL, QUERY_TEXT, 0,
+	    "the report format's version, as sent (RFC 9990: 2.0)", 0, 0,
+	    0 },
+	{ "namespace", NULL, QUERY_TEXT, 0,
+	    "the XML namespace of the report", 0, 0, 0 },
+	{ "adkim", NULL, QUERY_TEXT, 0, "DKIM alignment: r relaxed, s strict",
+	    0, 0, QUERY_NEST },
+	{ "aspf", NULL, QUERY_TEXT, 0, "SPF alignment: r relaxed, s strict",
+	    0, 0, QUERY_NEST },
+	{ "p", NULL, QUERY_TEXT, 0, "the policy: none, quarantine or reject",
+	    0, 0, QUERY_NEST },
+	{ "sp", NULL, QUERY_TEXT, 0, "the policy for subdomains", 0, 0,
+	    QUERY_NEST },
+	{ "np", NULL, QUERY_TEXT, 0,
+	    "the policy for non-existent subdomains (RFC 9990)", 0, 0,
+	    QUERY_NEST },
+	{ "pct", NULL, QUERY_COUNT, 0,
+	    "the percentage of failing mail the policy applies to", 0, 0,
+	    QUERY_NEST },
+	{ "fo", NULL, QUERY_TEXT, 0, "failure reporting options", 0, 0,
+	    QUERY_NEST },
+	{ "testing", NULL, QUERY_TEXT, 0, "t=: y in test mode (RFC 9990)",
+	    0, 0, QUERY_NEST },
+	{ "discovery_method", NULL, QUERY_TEXT, 0,
+	    "how the policy was found: psl or treewalk (RFC 9990)", 0, 0,
+	    QUERY_NEST },
+	{ "record_count", NULL, QUERY_COUNT, 0, "records stored", 0, 0, 0 },
+	{ "messages", NULL, QUERY_COUNT, 0, "the records' counts summed",
+	    0, 0, 0 },
+};
+
+/* No index on report_id: a scan of dmarc.report, one row per report. */
+static const char report_sql[] =
+	"SELECT id, org_name, email, extra_contact_info, report_id, domain,"
+	" begin_time, end_time, generator,"
+	" coalesce(to_json(errors), '[]'::json), version, namespace,"
+	" coalesce(adkim, adkim_raw), coalesce(aspf, aspf_raw),"
+	" coalesce(p, p_raw), coalesce(sp, sp_raw), coalesce(np, np_raw),"
+	" pct, fo, coalesce(testing, testing_raw),"
+	" coalesce(discovery_method, discovery_method_raw), records, messages"
+	" FROM dmarc.report"
+	" WHERE report_id = $5::text"
+	" AND ($1::text IS NULL OR domain = $1)"
+	" AND ($2::timestamptz IS NULL OR begin_time >= $2)"
+	" AND ($3::timestamptz IS NULL OR begin_time < $3)"
+	" ORDER BY begin_time DESC, id DESC";
+
+static const struct query_col record_cols[] = {
+	{ "source_ip", NULL, QUERY_INET, 0, "the sending address", 0, 0, 0 },
+	{ "count", NULL, QUERY_COUNT, 0, "messages the record stands for",
+	    0, 0, 0 },
+	{ "disposition", "disp", QUERY_TEXT, 0,
+	    "what the receiver did: none, quarantine or reject", 0, 0,
+	    QUERY_ALERT },
+	{ "dkim_verdict", "dkim", QUERY_TEXT, 0,
+	    "policy_evaluated dkim: pass or fail", 0, 0, 0 },
+	{ "spf_verdict", "spf", QUERY_TEXT, 0,
+	    "policy_evaluated spf: pass or fail", 0, 0, 0 },
+	{ "header_from", NULL, QUERY_TEXT, 0, "the From: header's domain",
+	    0, 0, 0 },
+	{ "envelope_from", NULL, QUERY_TEXT, 0,
+	    "the envelope sender's domain (RFC 5321.MailFrom)", 0, 2, 0 },
+	{ "envelope_to", NULL, QUERY_TEXT, 0,
+	    "the envelope recipient's domain", 0, 1, 0 },
+	{ "dkim", "dkim auth", QUERY_JSONV, 0,
+	    "DKIM results: domain/selector=result (human_result)", 0, 0, 0 },
+	{ "spf", "spf auth", QUERY_JSONV, 0,
+	    "SPF results: domain/scope=result (human_result)", 0, 0, 0 },
+	{ "reasons", NULL, QUERY_JSONV, 0,
+	    "the receiver's override reasons: type (comment)", 0, 0, 0 },
+};
+
+/*
+ * The report's begin picks the partition; rep_id's BRIN index the
+ * rows in it. The auth results and reasons in their order.
+ */
+static const char record_sql[] =
+	"SELECT r.source_ip, r.count, coalesce(r.disposition,"
+	" r.disposition_raw), coalesce(r.dkim, r.dkim_raw),"
+	" coalesce(r.spf, r.spf_raw), r.header_from, r.envelope_from,"
+	" r.envelope_to,"
+	" CASE WHEN r.dkim_domain IS NULL THEN '[]'::json ELSE"
+	" (SELECT json_agg(json_build_object('domain', u.d,"
+	"  'selector', u.sel, 'result', coalesce(u.res, u.raw),"
+	"  'human_result', u.hr) ORDER BY u.i)"
+	"  FROM unnest(r.dkim_domain, r.dkim_selector, r.dkim_result,"
+	"  r.dkim_result_raw, r.dkim_human_result)"
+	"  WITH ORDINALITY AS u(d, sel, res, raw, hr, i)) END,"
+	" CASE WHEN r.spf_domain IS NULL THEN '[]'::json ELSE"
+	" (SELECT json_agg(json_build_object('domain', u.d,"
+	"  'scope', coalesce(u.sc, u.scraw), 'result', coalesce(u.res, u.raw),"
+	"  'human_result', u.hr) ORDER BY u.i)"
+	"  FROM unnest(r.spf_domain, r.spf_scope, r.spf_scope_raw,"
+	"  r.spf_result, r.spf_result_raw, r.spf_human_result)"
+	"  WITH ORDINALITY AS u(d, sc, scraw, res, raw, hr, i)) END,"
+	" CASE WHEN r.reason_type IS NULL THEN '[]'::json ELSE"
+	" (SELECT json_agg(json_build_object('type',"
+	"  coalesce(u.t, u.traw), 'comment', u.c) ORDER BY u.i)"
+	"  FROM unnest(r.reason_type, r.reason_type_raw, r.reason_comment)"
+	"  WITH ORDINALITY AS u(t, traw, c, i)) END"
+	" FROM dmarc.record r"
+	" WHERE r.rep_id = $6::bigint AND r.begin_time ="
+	"  (SELECT begin_time FROM dmarc.report WHERE id = $6::bigint)"
+	" ORDER BY r.rec_no LIMIT $4::bigint";
+
+static const struct query_cmd report_records = {
+	"records", "the report's records", "", record_sql, record_cols,
+	nitems(record_cols), NULL, NULL, NULL, 0, 0,
+};
+
+/*
+ * new-sources: the (domain, source) pairs whose earliest record is in
+ * [since, until) ($2 and $3 are always set: see days), and their
+ * figures from then until until.
+ */
+#define PASS_DROP	2
+#define ALIGNED_DROP	1
+static const struct query_col new_sources_cols[] = {
+	{ "domain", NULL, QUERY_TEXT, 0, "the policy domain", 0, 0, 0 },
+	{ "source_ip", NULL, QUERY_INET, 0,
+	    "the sending address (the record's source_ip)", 0, 0, 0 },
+	{ "first_seen", "first", QUERY_TIME, 0,
+	    "the begin of the first report that lists it (UTC)", 0, 0, 0 },
+	{ "last_seen", "last", QUERY_TIME, 0,
+	    "the begin of the last report that lists it (UTC)", 0, 3, 0 },
+	{ "reports", NULL, QUERY_COUNT, 0, "reports that list it", 0, 4, 0 },
+	{ "messages", NULL, QUERY_COUNT, 0,
+	    "messages from it: the records' counts summed", 0, 0, 0 },
+	{ "dmarc_pass", "pass", QUERY_COUNT, 0,
+	    "messages where the DKIM or the SPF verdict is pass", 0,
+	    PASS_DROP, 0 },
+	{ "dmarc_fail", "fail", QUERY_COUNT, 0, "messages - dmarc_pass",
+	    0, 0, QUERY_ALERT },
+	{ "dkim_aligned", "dkim", QUERY_COUNT, 0,
+	    "messages whose policy_evaluated dkim is pass", 0, ALIGNED_DROP,
+	    0 },
+	{ "spf_aligned", "spf", QUERY_COUNT, 0,
+	    "messages whose policy_evaluated spf is pass", 0, ALIGNED_DROP,
+	    0 },
+	{ "header_from", NULL, QUERY_JSONV, 0,
+	    "its records' header_from domains", 0, 0, 0 },
+	{ "reporters", NULL, QUERY_JSONV, 0,
+	    "the org_name (or email) of the reports that list it", 0, 5, 0 },
+};
+#undef PASS_DROP
+#undef ALIGNED_DROP
+
+/*
+ * Every record of the domain before until is read to find the first
+ * appearance; the figures are then those of the new sources' records.
+ */
+static const char new_sources_sql[] =
+	"WITH n AS (SELECT domain, source_ip FROM dmarc.record"
+	"  WHERE ($1::text IS NULL OR domain = $1)"
+	"  AND begin_time < $3::timestamptz"
+	"  GROUP BY domain, source_ip"
+	"  HAVING min(begin_time) >= $2::timestamptz),"
+	" f AS (SELECT r.* FROM dmarc.record r"
+	"  JOIN n ON n.domain = r.domain AND n.source_ip = r.source_ip"
+	"  WHERE r.begin_time >= $2 AND r.begin_time < $3),"
+	" s AS (" SOURCE_FIGURES ", min(begin_time) AS first_seen,"
+	"  max(begin_time) AS last_seen, count(DISTINCT rep_id) AS reports"
+	"  FROM f GROUP BY domain, source_ip"
+	"  ORDER BY messages DESC, domain, source_ip LIMIT $4::bigint),"
+	F_HEADER_FROM ","
+	" o AS (SELECT domain, source_ip, json_agg(org ORDER BY org) AS a"
+	"  FROM (SELECT DISTINCT f.domain, f.source_ip,"
+	"   coalesce(nullif(rp.org_name, ''), rp.email) AS org"
+	"   FROM f JOIN dmarc.report rp ON rp.id = f.rep_id) x"
+	"  WHERE org IS NOT NULL GROUP BY domain, source_ip)"
+	" SELECT s.domain, s.source_ip, s.first_seen, s.last_seen, s.reports,"
+	" s.messages, s.dmarc_pass, s.dmarc_fail, s.dkim_aligned,"
+	" s.spf_aligned, coalesce(h.a, '[]'), coalesce(o.a, '[]')"
+	" FROM s" F_JOIN("h") F_JOIN("o")
+	" ORDER BY s.messages DESC, s.domain, s.source_ip";
+
+/*
+ * readiness: the records of the domain in the period ($1, $2, $3 are
+ * always set), each with whether it passed (ok); each source's
+ * figures; and for the sources with failing messages what their
+ * failing records carried, hence what to fix (the rules are in the
+ * command's help, first match wins).
+ */
+#define READY_WITH \
+	"WITH rec AS (SELECT r.*," \
+	"  coalesce(r.dkim = 'pass' OR r.spf = 'pass', false) AS ok" \
+	"  FROM dmarc.record r WHERE r.domain = $1::text" \
+	"  AND r.begin_time >= $2::timestamptz" \
+	"  AND r.begin_time < $3::timestamptz)," \
+	" src AS (SELECT source_ip, sum(count)::bigint AS messages," \
+	"  coalesce(sum(count) FILTER (WHERE ok), 0)::bigint AS dmarc_pass" \
+	"  FROM rec GROUP BY source_ip)," \
+	" bad AS (SELECT source_ip," \
+	"  bool_or(dkim_domain IS NOT NULL) AS signed," \
+	"  bool_or('pass' = ANY (spf_result)) AS spf_pass," \
+	"  bool_or(reason_type &&" \
+	"   '{forwarded,trusted_forwarder,mailing_list}'::text[]) AS fwd," \
+	"  bool_or(EXISTS (SELECT FROM unnest(dkim_domain, dkim_result)" \
+	"   AS u(d, res) WHERE (lower(u.d) = domain" \
+	"   OR right(lower(u.d), length(domain) + 1) = '.' || domain)" \
+	"   AND u.res = 'fail')) AS own_fail" \
+	"  FROM rec WHERE NOT ok GROUP BY source_ip)," \
+	" fs AS (SELECT s.source_ip, s.messages, s.dmarc_pass," \
+	"  s.messages - s.dmarc_pass AS dmarc_fail," \
+	"  CASE WHEN s.dmarc_pass = 0 AND (b.fwd OR b.own_fail)" \
+	"   THEN 'forwarder'" \
+	"  WHEN b.signed THEN 'dkim' WHEN b.spf_pass THEN 'spf'" \
+	"  WHEN s.dmarc_pass > 0 THEN 'both' ELSE 'unknown sender' END" \
+	"  AS fix" \
+	"  FROM src s JOIN bad b ON b.source_ip = s.source_ip" \
+	"  WHERE s.messages > s.dmarc_pass)"
+/* a share of b in percent, two decimals, no trailing zeros */
+#define PCT(a, b) \
+	"trim_scale(round(100.0 * (" a ") / nullif(" b ", 0), 2))::text"
+/* n with thousands separators, and a noun for it */
+#define NUM(n)		"to_char(" n ", 'FM999,999,999,999,999,990')"
+#define NOUN(n, one)	"CASE WHEN " n " = 1 THEN ' " one "'" \
+			" ELSE ' " one "s' END"
+
+static const struct query_col ready_cols[] = {
+	{ "domain", NULL, QUERY_TEXT, 0, "the policy domain (--domain)",
+	    0, 0, QUERY_CSVKEY },
+	{ "since", NULL, QUERY_TIME, 0, "the period's start (UTC)", 0, 0, 0 },
+	{ "until", NULL, QUERY_TIME, 0, "the period's end (UTC, exclusive)",
+	    0, 0, 0 },
+	{ "p", NULL, QUERY_TEXT, 0,
+	    "the policy of the newest report before until", 0, 0, QUERY_NEST },
+	{ "sp", NULL, QUERY_TEXT, 0, "its sp (subdomains)", 0, 0, QUERY_NEST },
+	{ "pct", NULL, QUERY_COUNT, 0, "its pct", 0, 0, QUERY_NEST },
+	{ "reports", NULL, QUERY_COUNT, 0,
+	    "aggregate reports with records in the period", 0, 0, 0 },
+	{ "messages", NULL, QUERY_COUNT, 0,
+	    "messages reported: the records' counts summed", 0, 0, 0 },
+	{ "dmarc_fail", NULL, QUERY_COUNT, 0,
+	    "messages failing DMARC: hit by a policy at pct=100", 0, 0,
+	    QUERY_ALERT },
+	{ "dmarc_fail_pct", NULL, QUERY_PCT, 0,
+	    "dmarc_fail in percent of messages", 0, 0, 0 },
+	{ "sources_total", NULL, QUERY_COUNT, 0, "sending addresses",
+	    0, 0, 0 },
+	{ "sources_failing", NULL, QUERY_COUNT, 0,
+	    "sending addresses with failing messages", 0, 0, 0 },
+	{ "fail_also_pass", NULL, QUERY_COUNT, 0,
+	    "dmarc_fail from sources that also pass: to fix", 0, 0, 0 },
+	{ "fail_also_pass_pct", NULL, QUERY_PCT, 0,
+	    "fail_also_pass in percent of dmarc_fail", 0, 0, 0 },
+	{ "fail_never_pass", NULL, QUERY_COUNT, 0,
+	    "dmarc_fail from sources that never pass: forged?", 0, 0, 0 },
+	{ "fail_never_pass_pct", NULL, QUERY_PCT, 0,
+	    "fail_never_pass in percent of dmarc_fail", 0, 0, 0 },
+	{ "verdict", NULL, QUERY_TEXT, 0,
+	    "ready for p=reject or p=quarantine, not ready, no data", 0, 0,
+	    QUERY_VERDICT },
+};
+
+static const char ready_sql[] =
+	READY_WITH ","
+	" t AS (SELECT coalesce(sum(messages), 0)::bigint AS messages,"
+	"  coalesce(sum(messages - dmarc_pass), 0)::bigint AS dmarc_fail,"
+	"  count(*) AS n FROM src),"
+	" f AS (SELECT count(*) AS n,"
+	"  count(*) FILTER (WHERE dmarc_pass > 0) AS nalso,"
+	"  coalesce(sum(dmarc_fail) FILTER (WHERE dmarc_pass > 0), 0)::bigint"
+	"  AS also,"
+	"  coalesce(sum(dmarc_fail) FILTER (WHERE dmarc_pass = 0), 0)::bigint"
+	"  AS never FROM fs),"
+	" v AS (SELECT CASE WHEN t.dmarc_fail > 0"
+	"  AND round(100.0 * t.dmarc_fail / t.messages, 2) = 0"
+	"  THEN '<0.01' ELSE " PCT("t.dmarc_fail", "t.messages") " END"
+	"  || '% of mail (' || " NUM("t.dmarc_fail") " || "
+	NOUN("t.dmarc_fail", "message") " || ' from ' || " NUM("f.n") " || "
+	NOUN("f.n", "source") " || ') would be affected' AS hit"
+	"  FROM t, f)"
+	" SELECT $1::text, $2::timestamptz, $3::timestamptz, pol.p, pol.sp,"
+	" pol.pct, (SELECT count(DISTINCT rep_id) FROM rec)::bigint,"
+	" t.messages, t.dmarc_fail, " PCT("t.dmarc_fail", "t.messages") ","
+	" t.n, f.n, f.also, " PCT("f.also", "t.dmarc_fail") ","
+	" f.never, " PCT("f.never", "t.dmarc_fail") ","
+	" CASE WHEN t.messages = 0"
+	"  THEN 'no data: no report of ' || $1 || ' in the period'"
+	" WHEN t.dmarc_fail = 0"
+	"  THEN 'ready for p=reject: no message failed DMARC'"
+	" WHEN f.also = 0 THEN 'ready for p=quarantine: ' || v.hit"
+	" ELSE 'not ready: ' || v.hit || ', ' || " NUM("f.also")
+	"  || ' of them from ' || " NUM("f.nalso") " || "
+	" CASE WHEN f.nalso = 1 THEN ' source that also passes: fix it'"
+	"  ELSE ' sources that also pass: fix those' END || ' first'"
+	" END"
+	" FROM t, f, v LEFT JOIN LATERAL (SELECT coalesce(p, p_raw) AS p,"
+	"  coalesce(sp, sp_raw) AS sp, pct FROM dmarc.report"
+	"  WHERE domain = $1 AND begin_time < $3"
+	"  ORDER BY begin_time DESC, id DESC LIMIT 1) pol ON true";
+
+static const struct query_col ready_source_cols[] = {
+	{ "source_ip", NULL, QUERY_INET, 0, "the sending address", 0, 0, 0 },
+	{ "messages", NULL, QUERY_COUNT, 0, "messages from it", 0, 0, 0 },
+	{ "dmarc_pass", "pass", QUERY_COUNT, 0,
+	    "messages where the DKIM or the SPF verdict is pass", 0, 1, 0 },
+	{ "dmarc_fail", "fail", QUERY_COUNT, 0, "messages - dmarc_pass", 0, 0,
+	    QUERY_ALERT },
+	{ "fail_share_pct", "share", QUERY_PCT, 0,
+	    "its dmarc_fail in percent of the domain's", 0, 2, 0 },
+	{ "fix", NULL, QUERY_TEXT, 14,
+	    "dkim, spf, both, forwarder or unknown sender", 14, 0, 0 },
+	{ "dkim", "dkim auth", QUERY_JSONV, 0,
+	    "the failing records' DKIM results", 0, 0, 0 },
+	{ "spf", "spf auth", QUERY_JSONV, 0,
+	    "the failing records' SPF results", 0, 0, 0 },
+};
+
+static const char ready_source_sql[] =
+	READY_WITH ","
+	" s AS (SELECT $1::text AS domain, * FROM fs"
+	"  ORDER BY dmarc_fail DESC, messages DESC, source_ip"
+	"  LIMIT $4::bigint),"
+	" f AS (SELECT rec.* FROM rec JOIN s ON s.source_ip = rec.source_ip"
+	"  WHERE NOT rec.ok),"
+	F_DKIM "," F_SPF
+	" SELECT s.source_ip, s.messages, s.dmarc_pass, s.dmarc_fail,"
+	" " PCT("s.dmarc_fail", "(SELECT sum(dmarc_fail) FROM fs)") ", s.fix,"
+	" coalesce(k.a, '[]'), coalesce(p.a, '[]')"
+	" FROM s" F_JOIN("k") F_JOIN("p")
+	" ORDER BY s.dmarc_fail DESC, s.messages DESC, s.source_ip";
+
+static const struct query_cmd ready_sources = {
+	"sources", "the failing sources", "", ready_source_sql,
+	ready_source_cols, nitems(ready_source_cols), NULL, NULL, NULL, 0, 0,
+};
+
 const struct query_cmd query_cmds[] = {
 	{ "summary", "one row per policy domain",
 	    "One row per policy domain with the totals of its reports'\n"
@@ -319,20 +683,23 @@ const struct query_cmd query_cmds[] = {
 	    "UTC (YYYY-MM-DD) that is exactly the reports whose begin is in\n"
 	    "the range. Domains without records in the range are not\n"
 	    "listed.\n",
-	    summary_sql, summary_cols, nitems(summary_cols) },
+	    summary_sql, summary_cols, nitems(summary_cols),
+	    NULL, NULL, NULL, 0, 0 },
 	{ "reports", "ingested aggregate reports, newest first",
 	    "The aggregate reports stored, newest first (by begin). A report\n"
 	    "is in the range when its begin is in [since, until); --domain\n"
 	    "selects its policy domain. A table narrower than it needs\n"
 	    "leaves out end.\n",
-	    reports_sql, reports_cols, nitems(reports_cols) },
+	    reports_sql, reports_cols, nitems(reports_cols),
+	    NULL, NULL, NULL, 0, 0 },
 	{ "sources", "one row per (policy domain, source address)",
 	    "One row per policy domain and sending address, the most\n"
 	    "messages first, from the records of the reports whose begin is\n"
 	    "in [since, until); --domain selects the policy domain. ptr and\n"
 	    "base_domain stay empty (null in JSON) until enrichment exists;\n"
 	    "a table narrower than it needs leaves them out.\n",
-	    sources_sql, sources_cols, nitems(sources_cols) },
+	    sources_sql, sources_cols, nitems(sources_cols),
+	    NULL, NULL, NULL, 0, 0 },
 	{ "failures", "sources with DMARC failures, worst first",
 	    "The sources (see sources) with DMARC failures, the most failed\n"
 	    "messages first, with what the failing records (those where\n"
@@ -347,7 +714,8 @@ const struct query_cmd query_cmds[] = {
 	    "one of the RFC's words is shown as sent. A table narrower than\n"
 	    "it needs leaves out ptr and base_domain, then dkim_aligned and\n"
 	    "spf_aligned, then dmarc_pass, then messages.\n",
-	    failures_sql, failures_cols, nitems(failures_cols) },
+	    failures_sql, failures_cols, nitems(failures_cols),
+	    NULL, NULL, NULL, 0, 0 },
 	{ "ingest", "the ledger of processed inputs, newest first",
 	    "The ingest ledger: one row per input (or per report of an\n"
 	    "input) and what became of it, newest first. --since/--until\n"
@@ -356,7 +724,8 @@ const struct query_cmd query_cmds[] = {
 	    "have no report and are then left out. A table narrower than it\n"
 	    "needs leaves out sha256, then message_id, report_id and\n"
 	    "org_name.\n",
-	    ingest_sql, ingest_cols, nitems(ingest_cols) },
+	    ingest_sql, ingest_cols, nitems(ingest_cols),
+	    NULL, NULL, NULL, 0, 0 },
 	{ "forensic", "failure (ruf) reports, newest first",
 	    "The failure reports stored, newest first (by Arrival-Date;\n"
 	    "those without one last). --domain selects the reports that name\n"
@@ -368,7 +737,98 @@ const struct query_cmd query_cmds[] = {
 	    "than it needs leaves out feedback_type, then dkim_domain,\n"
 	    "dkim_selector and spf_dns, then original_rcpt_to and\n"
 	    "original_mail_from.\n",
-	    forensic_sql, forensic_cols, nitems(forensic_cols) },
+	    forensic_sql, forensic_cols, nitems(forensic_cols),
+	    NULL, NULL, NULL, 0, 0 },
+	{ "report", "one aggregate report in full, with its records",
+	    "The aggregate reports whose report_id is ID, newest first (by\n"
+	    "begin), each in full: what the reporter said about itself and\n"
+	    "the report, the policy published (policy_published) and every\n"
+	    "record, in the report's order, with its verdicts, identifiers,\n"
+	    "auth results and override reasons. Reporters choose IDs, so\n"
+	    "several reports (of other reporters or domains) may share one:\n"
+	    "--domain selects the policy domain and --since/--until the\n"
+	    "begin, as for reports; all that still match are shown. When\n"
+	    "none does, a message says so and the exit status is 1.\n"
+	    "\n"
+	    "A table shows each report as \"key: value\" lines (empty values\n"
+	    "left out; the policy on one line of name=value pairs) above a\n"
+	    "table of its records; --limit applies to the records of each\n"
+	    "report (50 by default; a last line says how many more there\n"
+	    "are). A table narrower than it needs leaves out envelope_to,\n"
+	    "then envelope_from. JSON: an array of objects, one per report:\n"
+	    "the keys below, the policy as an object \"policy\", the records\n"
+	    "as an array \"records\", each record with arrays \"dkim\"\n"
+	    "({domain, selector, result, human_result}), \"spf\" ({domain,\n"
+	    "scope, result, human_result}) and \"reasons\" ({type, comment}).\n"
+	    "CSV: one row per record, after its report's org_name,\n"
+	    "report_id, domain, begin and end. In tables and CSV a\n"
+	    "human_result or comment is in parentheses after the rest:\n"
+	    "\"example.com/s1=fail (body hash did not verify)\". A value\n"
+	    "that was not one of the RFC's words is shown as sent.\n",
+	    report_sql, report_cols, nitems(report_cols),
+	    &report_records, "policy", "ID", 0, 0 },
+	{ "new-sources", "sources seen for the first time, most mail first",
+	    "The sources (policy domain, sending address) whose first\n"
+	    "appearance in any stored report of that domain (the begin of\n"
+	    "the first report that lists it) is in [since, until), the most\n"
+	    "messages first: what to alert on. Without --since the period is\n"
+	    "the 7 days before --until; without --until it ends now. The\n"
+	    "figures count the source's records from its first appearance\n"
+	    "on, before until. --domain selects the policy domain. JSON is\n"
+	    "an empty array when nothing is new, for a cron job:\n"
+	    "  dmarcq new-sources --format json | jq -e 'length == 0'\n"
+	    "A table narrower than it needs leaves out dkim_aligned and\n"
+	    "spf_aligned, then dmarc_pass, last_seen, reports, reporters.\n",
+	    new_sources_sql, new_sources_cols, nitems(new_sources_cols),
+	    NULL, NULL, NULL, 0, 7 },
+	{ "readiness", "would a stricter policy hurt? (--domain D)",
+	    "Would p=quarantine or p=reject hurt the mail of --domain D\n"
+	    "(required)? Over the period, by default the 30 days before\n"
+	    "--until (without --until: before now): the policy published\n"
+	    "now (in the newest report), the messages that fail DMARC and\n"
+	    "so would be quarantined or rejected at pct=100, and how many of\n"
+	    "them come from sources that also pass at other times (your\n"
+	    "senders, with a problem to fix) or from sources that never pass\n"
+	    "(likely forged, or a sender you don't know of). Then the\n"
+	    "failing sources, the most failed messages first, each with what\n"
+	    "to fix, read from what its failing records (neither aligned\n"
+	    "verdict pass) carried; the first rule that matches:\n"
+	    "  forwarder   the source never passes, and the receiver gave a\n"
+	    "              reason forwarded, trusted_forwarder or\n"
+	    "              mailing_list, or a DKIM signature of D (d=D or a\n"
+	    "              subdomain) has the result fail: your mail, relayed\n"
+	    "              and changed on the way (a list, a forwarder);\n"
+	    "              nothing to fix at the sender, and a receiver that\n"
+	    "              does not trust the relay applies the policy to it\n"
+	    "  dkim        DKIM signatures present, but none aligned and\n"
+	    "              passing: sign with d=D and a key that verifies\n"
+	    "              (dkim lists the domains and selectors seen)\n"
+	    "  spf         no signature, but SPF passed for another domain:\n"
+	    "              use an envelope sender under D, or sign (spf\n"
+	    "              lists the envelope domains)\n"
+	    "  both        no signature, no SPF pass, but the source passes\n"
+	    "              at other times: some of its mail goes out with\n"
+	    "              neither; fix both\n"
+	    "  unknown sender\n"
+	    "              no signature, no SPF pass, never passes: likely\n"
+	    "              forged, or a service not set up at all\n"
+	    "The verdict: \"no data\" without records in the period; \"ready\n"
+	    "for p=reject\" when no message failed; \"ready for\n"
+	    "p=quarantine\" when all failing messages come from sources\n"
+	    "that never pass; else \"not ready\", with how many came from\n"
+	    "sources that also pass: fix those first. It counts messages,\n"
+	    "not the current pct: at pct=100 every failing one is hit.\n"
+	    "\n"
+	    "A table shows the summary as \"key: value\" lines (p, sp and pct\n"
+	    "on one line, a percentage in parentheses after its count), the\n"
+	    "verdict, and a table of the failing sources (--limit: 50 by\n"
+	    "default). JSON: an array holding one object: the keys below, p,\n"
+	    "sp and pct in an object \"policy\", the failing sources in an\n"
+	    "array \"sources\". CSV: the failing sources only. Percentages\n"
+	    "have up to two decimals (JSON numbers; null when there is\n"
+	    "nothing to divide by).\n",
+	    ready_sql, ready_cols, nitems(ready_cols),
+	    &ready_sources, "policy", NULL, QUERY_NEED_DOMAIN, 30 },
 };
 const size_t query_ncmds = nitems(query_cmds);
 
@@ -386,10 +846,14 @@ query_find(const char *name)
 void
 query_opts_init(struct query_opts *o)
 {
+	struct timespec	 ts;
+
 	memset(o, 0, sizeof(*o));
 	o->limit = -1;
 	o->format = QUERY_TABLE;
 	o->width = QUERY_TABLE_WIDTH;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o->now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t
@@ -698,6 +1162,74 @@ query_parse_domain(const char *s, char *out, size_t outlen,
 	return 0;
 }
 
+int
+query_parse_color(const char *s, enum query_color *c, struct dm_err *err)
+{
+	char	 tmp[64];
+
+	if (strcmp(s, "auto") == 0)
+		*c = QUERY_COLOR_AUTO;
+	else if (strcmp(s, "always") == 0)
+		*c = QUERY_COLOR_ALWAYS;
+	else if (strcmp(s, "never") == 0)
+		*c = QUERY_COLOR_NEVER;
+	else
+		return dm_err_set(err, DM_ECONFIG, "bad colour \"%s\": "
+		    "auto, always or never", shown(s, tmp, sizeof(tmp)));
+	return 0;
+}
+
+/*
+ * https://no-color.org: a NO_COLOR that is set and not empty turns
+ * colour off, but an explicit --color=always is what the user asks for
+ * now. No TERM (cron, a pipe through ssh) is taken as no terminal.
+ */
+int
+query_use_color(enum query_color when, int tty, const char *term,
+    const char *no_color)
+{
+	if (when != QUERY_COLOR_AUTO)
+		return when == QUERY_COLOR_ALWAYS;
+	if (!tty || term == NULL || *term == '\0' ||
+	    strcmp(term, "dumb") == 0)
+		return 0;
+	return no_color == NULL || *no_color == '\0';
+}
+
+int
+query_parse_arg(const char *s, struct dm_err *err)
+{
+	char	 tmp[64];
+	size_t	 len = strlen(s);
+
+	if (len == 0 || len > DM_MAX_FIELD)
+		return dm_err_set(err, DM_ECONFIG, "bad ID \"%s\": empty or "
+		    "over %d bytes", shown(s, tmp, sizeof(tmp)), DM_MAX_FIELD);
+	/* control characters are fine: report_id is as sent */
+	if (!is_utf8(s, len))
+		return dm_err_set(err, DM_ECONFIG, "bad ID \"%s\": invalid "
+		    "UTF-8", shown(s, tmp, sizeof(tmp)));
+	return 0;
+}
+
+int
+query_check(const struct query_cmd *cmd, const struct query_opts *o,
+    struct dm_err *err)
+{
+	if (cmd->arg != NULL && o->arg == NULL)
+		return dm_err_set(err, DM_ECONFIG, "%s needs %s", cmd->name,
+		    cmd->arg);
+	if (cmd->arg == NULL && o->arg != NULL)
+		return dm_err_set(err, DM_ECONFIG, "%s takes no argument",
+		    cmd->name);
+	if (o->arg != NULL && query_parse_arg(o->arg, err) == -1)
+		return -1;
+	if ((cmd->flags & QUERY_NEED_DOMAIN) && o->domain == NULL)
+		return dm_err_set(err, DM_ECONFIG, "%s needs --domain D",
+		    cmd->name);
+	return 0;
+}
+
 /* --- the database ------------------------------------------------------ */
 
 /*
@@ -887,6 +1419,29 @@ is_pg_utc_time(const char *v)
 	return strcmp(v, "+00") == 0;
 }
 
+/*
+ * A decimal as PostgreSQL prints a numeric, -?[0-9]+(.[0-9]+)?, and
+ * with json, also one JSON takes as a number: no leading zero.
+ */
+static int
+is_decimal(const char *v, int json)
+{
+	if (*v == '-')
+		v++;
+	if (*v < '0' || *v > '9' || (json && v[0] == '0' && v[1] >= '0' &&
+	    v[1] <= '9'))
+		return 0;
+	while (*v >= '0' && *v <= '9')
+		v++;
+	if (*v == '.') {
+		if (v[1] < '0' || v[1] > '9')
+			return 0;
+		for (v++; *v >= '0' && *v <= '9'; v++)
+			;
+	}
+	return *v == '\0';
+}
+
 /* An integer as PostgreSQL prints one: -?[0-9]+. */
 static int
 is_int(const char *v)
@@ -972,6 +1527,7 @@ struct jv {
 
 static int	json_string(struct buf *, const char *);
 static int	jv_value(struct jv *, struct buf *, int, int);
+static int	is_note(struct buf *);
 
 static void
 jv_space(struct jv *j)
@@ -1188,13 +1744,14 @@ jv_array(struct jv *j, struct buf *out, int json, int depth)
 static int
 jv_object(struct jv *j, struct buf *out, int json, int depth)
 {
-	struct buf	 key, prev, cur;
+	struct buf	 key, prev, cur, note;
 	size_t		 start = out->len;
 	int		 n = 0, rc = -1;
 
 	buf_init(&key, CELL_MAX);
 	buf_init(&prev, CELL_MAX);
 	buf_init(&cur, CELL_MAX);
+	buf_init(&note, CELL_MAX);
 	j->p++;
 	if (json && buf_addc(out, '{') == -1)
 		goto out;
@@ -1221,6 +1778,13 @@ jv_object(struct jv *j, struct buf *out, int json, int depth)
 			} else {
 				if (jv_value(j, &cur, json, depth + 1) == -1)
 					goto out;
+				if (is_note(&key)) {
+					buf_reset(&note);
+					if (buf_add(&note, cur.data, cur.len) ==
+					    -1)
+						goto out;
+					goto next;
+				}
 				/* the value before this one is not the last */
 				if (prev.len > 0 && ((out->len > start &&
 				    buf_addc(out, '/') == -1) ||
@@ -1231,6 +1795,7 @@ jv_object(struct jv *j, struct buf *out, int json, int depth)
 				    buf_add(&prev, cur.data, cur.len) == -1)
 					goto out;
 			}
+next:
 			jv_space(j);
 			if (j->p < j->end && *j->p == ',') {
 				j->p++;
@@ -1242,18 +1807,36 @@ jv_object(struct jv *j, struct buf *out, int json, int depth)
 			}
 			goto out;
 		}
-	if (json)
+	if (json) {
 		rc = buf_addc(out, '}');
-	else if (prev.len > 0)
-		rc = buf_addc(out, '=') == -1 ? -1 :
-		    buf_add(out, prev.data, prev.len);
-	else
-		rc = 0;
+		goto out;
+	}
+	/* "=" only after something: {type} is "type", not "=type" */
+	if (prev.len > 0 && ((out->len > start && buf_addc(out, '=') == -1) ||
+	    buf_add(out, prev.data, prev.len) == -1))
+		goto out;
+	if (note.len > 0 && (buf_adds(out, out->len > start ? " (" : "(") ==
+	    -1 || buf_add(out, note.data, note.len) == -1 ||
+	    buf_addc(out, ')') == -1))
+		goto out;
+	rc = 0;
 out:
 	buf_clear(&key);
 	buf_clear(&prev);
 	buf_clear(&cur);
+	buf_clear(&note);
 	return rc;
+}
+
+/*
+ * A free-text key (human_result, comment): as text it goes after the
+ * other values, in parentheses: example.com/s1=fail (body changed).
+ */
+static int
+is_note(struct buf *key)
+{
+	return key->len > 0 && (strcmp(buf_cstr(key), "human_result") == 0 ||
+	    strcmp(buf_cstr(key), "comment") == 0);
 }
 
 static int
@@ -1317,6 +1900,8 @@ table_cell(struct buf *b, const struct query_col *col, const PGresult *res,
 	v = PQgetvalue(res, row, f);
 	if (col->type == QUERY_COUNT && is_int(v))
 		return add_thousands(b, v);
+	if (col->type == QUERY_PCT && is_decimal(v, 0))
+		return buf_printf(b, "%s%%", v);
 	if (col->type == QUERY_TIME && is_pg_utc_time(v)) {
 		/* YYYY-MM-DD HH:MM, or the day alone (time_days()) */
 		return buf_add(b, v, day ? 10 : 16);
@@ -1333,13 +1918,13 @@ table_cell(struct buf *b, const struct query_col *col, const PGresult *res,
 }
 
 /*
- * Can time column f of the first nrows rows be shown as days? When
- * each time in it starts a day, or, for the inclusive end of a range
+ * Can time column f of rows [r0, r1) be shown as days? When each time
+ * in it starts a day, or, for the inclusive end of a range
  * (QUERY_DAYEND), when each is a day's last second. NULL and odd
  * values (infinity) don't count against it.
  */
 static int
-time_days(const struct query_col *col, const PGresult *res, int nrows,
+time_days(const struct query_col *col, const PGresult *res, int r0, int r1,
     int f)
 {
 	const char	*v;
@@ -1347,7 +1932,7 @@ time_days(const struct query_col *col, const PGresult *res, int nrows,
 
 	if (col->type != QUERY_TIME)
 		return 0;
-	for (r = 0; r < nrows; r++) {
+	for (r = r0; r < r1; r++) {
 		if (PQgetisnull(res, r, f) ||
 		    !is_pg_utc_time(v = PQgetvalue(res, r, f)))
 			continue;
@@ -1422,46 +2007,71 @@ csv_json(struct buf *b, const char *v)
 	return rc;
 }
 
+/*
+ * The CSV header: the QUERY_CSVKEY columns of head (NULL: none), then
+ * those of cmd.
+ */
 static int
-csv_head(const struct query_cmd *cmd, struct buf *b)
+csv_head(const struct query_cmd *head, const struct query_cmd *cmd,
+    struct buf *b)
 {
-	int	 f;
+	int	 f, n = 0;
 
-	for (f = 0; f < cmd->ncols; f++) {
-		if (f > 0 && buf_addc(b, ',') == -1)
-			return -1;
-		if (csv_field(b, cmd->cols[f].name, 0) == -1)
+	for (f = 0; head != NULL && f < head->ncols; f++) {
+		if (!(head->cols[f].flags & QUERY_CSVKEY))
+			continue;
+		if ((n++ > 0 && buf_addc(b, ',') == -1) ||
+		    csv_field(b, head->cols[f].name, 0) == -1)
 			return -1;
 	}
+	for (f = 0; f < cmd->ncols; f++)
+		if ((n++ > 0 && buf_addc(b, ',') == -1) ||
+		    csv_field(b, cmd->cols[f].name, 0) == -1)
+			return -1;
 	return buf_adds(b, "\r\n");
 }
 
 static int
-csv_row(const struct query_cmd *cmd, const PGresult *res, int row,
+csv_cell(struct buf *b, const struct query_col *col, const PGresult *res,
+    int row, int f)
+{
+	const char	*v;
+
+	if (PQgetisnull(res, row, f))
+		return 0;
+	v = PQgetvalue(res, row, f);
+	if ((col->type == QUERY_COUNT && is_int(v)) ||
+	    (col->type == QUERY_PCT && is_decimal(v, 0)))
+		return buf_adds(b, v);
+	if (col->type == QUERY_TIME && is_pg_utc_time(v))
+		return iso_time(b, v);
+	if (col->type == QUERY_JSONV)
+		return csv_json(b, v);
+	return csv_field(b, v, 1);
+}
+
+/*
+ * Row row of res (cmd's columns) as a CSV line, after the QUERY_CSVKEY
+ * cells of row hrow of hres (head's columns; head NULL: none).
+ */
+static int
+csv_row(const struct query_cmd *head, const PGresult *hres, int hrow,
+    const struct query_cmd *cmd, const PGresult *res, int row,
     struct buf *b)
 {
-	const struct query_col	*col;
-	const char		*v;
-	int			 f, rc;
+	int	 f, n = 0;
 
-	for (f = 0; f < cmd->ncols; f++) {
-		col = &cmd->cols[f];
-		if (f > 0 && buf_addc(b, ',') == -1)
-			return -1;
-		if (PQgetisnull(res, row, f))
+	for (f = 0; head != NULL && f < head->ncols; f++) {
+		if (!(head->cols[f].flags & QUERY_CSVKEY))
 			continue;
-		v = PQgetvalue(res, row, f);
-		if (col->type == QUERY_COUNT && is_int(v))
-			rc = buf_adds(b, v);
-		else if (col->type == QUERY_TIME && is_pg_utc_time(v))
-			rc = iso_time(b, v);
-		else if (col->type == QUERY_JSONV)
-			rc = csv_json(b, v);
-		else
-			rc = csv_field(b, v, 1);
-		if (rc == -1)
+		if ((n++ > 0 && buf_addc(b, ',') == -1) ||
+		    csv_cell(b, &head->cols[f], hres, hrow, f) == -1)
 			return -1;
 	}
+	for (f = 0; f < cmd->ncols; f++)
+		if ((n++ > 0 && buf_addc(b, ',') == -1) ||
+		    csv_cell(b, &cmd->cols[f], res, row, f) == -1)
+			return -1;
 	return buf_adds(b, "\r\n");
 }
 
@@ -1510,44 +2120,113 @@ is_json_int(const char *v)
 	return is_digits(v) && (v[0] != '0' || v[1] == '\0');
 }
 
+/* "name": value of cell f of row. */
+static int
+json_pair(struct buf *b, const struct query_col *col, const PGresult *res,
+    int row, int f)
+{
+	const char	*v = PQgetvalue(res, row, f);
+
+	if (json_string(b, col->name) == -1 || buf_adds(b, ": ") == -1)
+		return -1;
+	if (PQgetisnull(res, row, f))
+		return buf_adds(b, "null");
+	if ((col->type == QUERY_COUNT && is_json_int(v)) ||
+	    (col->type == QUERY_PCT && is_decimal(v, 1)))
+		return buf_adds(b, v);
+	if (col->type == QUERY_TIME && is_pg_utc_time(v)) {
+		if (buf_addc(b, '"') == -1 || iso_time(b, v) == -1)
+			return -1;
+		return buf_addc(b, '"');
+	}
+	if (col->type == QUERY_JSONV)
+		return jv_render(b, v, 1);
+	return json_string(b, v);
+}
+
+/*
+ * The pairs of row (cmd's columns) inside an object, without braces:
+ * QUERY_HIDDEN columns left out, the QUERY_NEST ones in an object
+ * named cmd->nest where the first of them is.
+ */
+static int
+json_fields(const struct query_cmd *cmd, const PGresult *res, int row,
+    struct buf *b)
+{
+	int	 f, g, n = 0, k = 0, nest, nested = 0;
+
+	for (f = 0; f < cmd->ncols; f++) {
+		nest = cmd->nest != NULL && (cmd->cols[f].flags & QUERY_NEST);
+		if ((cmd->cols[f].flags & QUERY_HIDDEN) || (nest && nested))
+			continue;
+		if (n++ > 0 && buf_adds(b, ", ") == -1)
+			return -1;
+		if (!nest) {
+			if (json_pair(b, &cmd->cols[f], res, row, f) == -1)
+				return -1;
+			continue;
+		}
+		nested = 1;
+		if (json_string(b, cmd->nest) == -1 ||
+		    buf_adds(b, ": {") == -1)
+			return -1;
+		for (g = f; g < cmd->ncols; g++)
+			if ((cmd->cols[g].flags & QUERY_NEST) &&
+			    ((k++ > 0 && buf_adds(b, ", ") == -1) ||
+			    json_pair(b, &cmd->cols[g], res, row, g) == -1))
+				return -1;
+		if (buf_addc(b, '}') == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 json_row(const struct query_cmd *cmd, const PGresult *res, int row,
     int first, struct buf *b)
 {
-	const struct query_col	*col;
-	const char		*v;
-	int			 f, rc;
-
-	if (buf_adds(b, first ? "\n  {" : ",\n  {") == -1)
+	if (buf_adds(b, first ? "\n  {" : ",\n  {") == -1 ||
+	    json_fields(cmd, res, row, b) == -1)
 		return -1;
-	for (f = 0; f < cmd->ncols; f++) {
-		col = &cmd->cols[f];
-		if (f > 0 && buf_adds(b, ", ") == -1)
-			return -1;
-		if (json_string(b, col->name) == -1 || buf_adds(b, ": ") == -1)
-			return -1;
-		v = PQgetvalue(res, row, f);
-		if (PQgetisnull(res, row, f))
-			rc = buf_adds(b, "null");
-		else if (col->type == QUERY_COUNT && is_json_int(v))
-			rc = buf_adds(b, v);
-		else if (col->type == QUERY_TIME && is_pg_utc_time(v)) {
-			rc = buf_addc(b, '"');
-			if (rc == 0)
-				rc = iso_time(b, v);
-			if (rc == 0)
-				rc = buf_addc(b, '"');
-		} else if (col->type == QUERY_JSONV)
-			rc = jv_render(b, v, 1);
-		else
-			rc = json_string(b, v);
-		if (rc == -1)
-			return -1;
-	}
 	return buf_addc(b, '}');
 }
 
 /* --- rendering: table -------------------------------------------------- */
+
+/* SGR escapes (ECMA-48): they take no columns on a terminal. */
+#define SGR_BOLD	"\033[1m"
+#define SGR_RED		"\033[31m"
+#define SGR_GREEN	"\033[32m"
+#define SGR_RESET	"\033[0m"
+
+/* Is cell f of row a count that is not 0? */
+static int
+is_nonzero(const PGresult *res, int row, int f)
+{
+	const char	*v;
+
+	if (PQgetisnull(res, row, f))
+		return 0;
+	v = PQgetvalue(res, row, f);
+	return is_int(v) && strspn(v, "-0") < strlen(v);
+}
+
+/*
+ * A cell to show in red: of a QUERY_ALERT column, a count that is not
+ * 0, or the text quarantine or reject (a disposition).
+ */
+static int
+is_alert(const struct query_col *col, const PGresult *res, int row, int f)
+{
+	const char	*v;
+
+	if (!(col->flags & QUERY_ALERT) || PQgetisnull(res, row, f))
+		return 0;
+	v = PQgetvalue(res, row, f);
+	if (col->type == QUERY_TEXT)
+		return strcmp(v, "quarantine") == 0 || strcmp(v, "reject") == 0;
+	return is_nonzero(res, row, f);
+}
 
 struct tcol {
 	size_t	 nat;	/* width it needs */
@@ -1579,12 +2258,26 @@ gap(const struct tcol *tc, int f)
 	return tc[f].right ? 1 : 2;
 }
 
+/* s between the escapes sgr and SGR_RESET; sgr NULL: s alone. */
+static int
+add_sgr(struct buf *line, const char *s, size_t len, const char *sgr)
+{
+	if (sgr != NULL && buf_adds(line, sgr) == -1)
+		return -1;
+	if (buf_add(line, s, len) == -1)
+		return -1;
+	return sgr != NULL ? buf_adds(line, SGR_RESET) : 0;
+}
+
 /*
- * Append cell s (display text) fitted to width w: cut with "…" when
- * wider, padded with spaces (left or right) when narrower.
+ * Append cell s (display text) fitted to width w (> 0): cut with "…"
+ * when wider, padded with spaces (left or right) when narrower. The
+ * text, not the padding, goes between sgr and a reset (sgr NULL: no
+ * colour).
  */
 static int
-add_fitted(struct buf *line, const char *s, size_t len, size_t w, int right)
+add_fitted(struct buf *line, const char *s, size_t len, size_t w, int right,
+    const char *sgr)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 sw, i = 0, n, used = 0;
@@ -1593,13 +2286,15 @@ add_fitted(struct buf *line, const char *s, size_t len, size_t w, int right)
 
 	sw = disp_width(s, len);
 	if (sw <= w) {
-		if (!right && buf_add(line, s, len) == -1)
+		if (!right && add_sgr(line, s, len, sgr) == -1)
 			return -1;
 		for (; sw < w; sw++)
 			if (buf_addc(line, ' ') == -1)
 				return -1;
-		return right ? buf_add(line, s, len) : 0;
+		return right ? add_sgr(line, s, len, sgr) : 0;
 	}
+	if (sgr != NULL && buf_adds(line, sgr) == -1)
+		return -1;
 	/* cut: keep what fits in w - 1 columns, then the ellipsis */
 	while (i < len) {
 		if ((n = dm_utf8_dec(p + i, len - i, &c)) == 0)
@@ -1615,18 +2310,26 @@ add_fitted(struct buf *line, const char *s, size_t len, size_t w, int right)
 	/* a combining mark after the cut point belongs to the last kept */
 	if (buf_adds(line, "\xe2\x80\xa6") == -1)
 		return -1;
+	if (sgr != NULL && buf_adds(line, SGR_RESET) == -1)
+		return -1;
 	for (used++; used < w; used++)
 		if (buf_addc(line, ' ') == -1)
 			return -1;
 	return 0;
 }
 
+static void
+trim_line(struct buf *line)
+{
+	while (line->len > 0 && line->data[line->len - 1] == ' ')
+		line->len--;
+}
+
 /* Write line without trailing blanks, and a newline. */
 static int
 put_line(struct buf *line, FILE *out)
 {
-	while (line->len > 0 && line->data[line->len - 1] == ' ')
-		line->len--;
+	trim_line(line);
 	if (fwrite(line->data, 1, line->len, out) != line->len ||
 	    fputc('\n', out) == EOF)
 		return -1;
@@ -1731,13 +2434,18 @@ left_out(const struct query_cmd *cmd, const struct tcol *tc, size_t width,
 	return 0;
 }
 
+/*
+ * A table of the first nrows rows of res (cmd's columns). more: rows
+ * were left out, nmore of them (-1: unknown).
+ */
 static int
 render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
-    int more, const struct query_opts *o, FILE *out, struct dm_err *err)
+    int more, int64_t nmore, const struct query_opts *o, FILE *out,
+    struct dm_err *err)
 {
 	const struct query_col	*col;
 	struct tcol		*tc;
-	struct buf		 cell, line;
+	struct buf		 cell, line, num;
 	const char		*head;
 	size_t			 w, width;
 	int			 f, r, rc = -1;
@@ -1745,17 +2453,19 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 	tc = xcalloc((size_t)cmd->ncols, sizeof(*tc));
 	buf_init(&cell, CELL_MAX);
 	buf_init(&line, (size_t)-1);
+	buf_init(&num, 64);
 	width = o->width > 0 ? (size_t)o->width : QUERY_TABLE_WIDTH;
 	for (f = 0; f < cmd->ncols; f++) {
 		col = &cmd->cols[f];
 		head = col->head != NULL ? col->head : col->name;
 		tc[f].nat = disp_width(head, strlen(head));
-		tc[f].right = col->type == QUERY_COUNT;
+		tc[f].right = col->type == QUERY_COUNT ||
+		    col->type == QUERY_PCT;
 		/* a cut address would be another address */
 		tc[f].cut = col->type == QUERY_TEXT ||
 		    col->type == QUERY_JSONV;
 		tc[f].drop = col->tdrop;
-		tc[f].day = time_days(col, res, nrows, f);
+		tc[f].day = time_days(col, res, 0, nrows, f);
 		for (r = 0; r < nrows; r++) {
 			/* a cell over CELL_MAX is shown cut anyway */
 			table_cell(&cell, col, res, r, f, tc[f].day);
@@ -1776,6 +2486,8 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 	}
 	table_fit(tc, cmd->ncols, width);
 
+	if (o->color && buf_adds(&line, SGR_BOLD) == -1)
+		goto nomem;
 	for (f = 0; f < cmd->ncols; f++) {
 		if (tc[f].hidden)
 			continue;
@@ -1783,9 +2495,12 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 		head = col->head != NULL ? col->head : col->name;
 		if (buf_add(&line, "  ", gap(tc, f)) == -1 ||
 		    add_fitted(&line, head, strlen(head), tc[f].w,
-		    tc[f].right) == -1)
+		    tc[f].right, NULL) == -1)
 			goto nomem;
 	}
+	trim_line(&line);
+	if (o->color && buf_adds(&line, SGR_RESET) == -1)
+		goto nomem;
 	if (put_line(&line, out) == -1)
 		goto werr;
 	for (f = 0; f < cmd->ncols; f++) {
@@ -1803,11 +2518,12 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 		for (f = 0; f < cmd->ncols; f++) {
 			if (tc[f].hidden)
 				continue;
-			table_cell(&cell, &cmd->cols[f], res, r, f,
-			    tc[f].day);
+			col = &cmd->cols[f];
+			table_cell(&cell, col, res, r, f, tc[f].day);
 			if (buf_add(&line, "  ", gap(tc, f)) == -1 ||
 			    add_fitted(&line, buf_cstr(&cell), cell.len,
-			    tc[f].w, tc[f].right) == -1)
+			    tc[f].w, tc[f].right, o->color &&
+			    is_alert(col, res, r, f) ? SGR_RED : NULL) == -1)
 				goto nomem;
 		}
 		if (put_line(&line, out) == -1)
@@ -1817,7 +2533,16 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 		goto werr;
 	if (left_out(cmd, tc, width, &line, out) == -1)
 		goto werr;
-	if (more && fputs("(more rows not shown: --limit N for more, "
+	if (more && nmore >= 0) {
+		buf_printf(&num, "%lld", (long long)nmore);
+		if (add_thousands(&line, buf_cstr(&num)) == -1)
+			goto nomem;
+		if (fprintf(out, "(%s more %s not shown: --limit N for more, "
+		    "--limit 0 for all)\n", buf_cstr(&line), nmore == 1 ?
+		    "row" : "rows") < 0)
+			goto werr;
+		buf_reset(&line);
+	} else if (more && fputs("(more rows not shown: --limit N for more, "
 	    "--limit 0 for all)\n", out) == EOF)
 		goto werr;
 	rc = 0;
@@ -1830,22 +2555,251 @@ werr:
 out:
 	buf_clear(&cell);
 	buf_clear(&line);
+	buf_clear(&num);
 	free(tc);
 	return rc;
+}
+
+/*
+ * Write text (display text) out, wrapped at width: line holds what
+ * goes before it on the first line (indent columns), the lines after
+ * start with indent spaces; a line ends before a word that would not
+ * fit; a word wider than the room is cut. Each line's text is between
+ * sgr and a reset (sgr NULL: no colour).
+ */
+static int
+put_wrapped(struct buf *line, const char *text, size_t indent,
+    size_t width, const char *sgr, FILE *out)
+{
+	const char	*p = text, *sp;
+	size_t		 used = 0, n, ww, room, i;
+
+	room = width > indent + TEXT_TMIN ? width - indent : TEXT_TMIN;
+	while (*p != '\0') {
+		n = (sp = strchr(p, ' ')) != NULL ? (size_t)(sp - p) :
+		    strlen(p);
+		ww = disp_width(p, n);
+		if (used > 0 && used + 1 + ww > room) {
+			if ((sgr != NULL && buf_adds(line, SGR_RESET) == -1) ||
+			    put_line(line, out) == -1)
+				return -1;
+			for (i = 0; i < indent; i++)
+				if (buf_addc(line, ' ') == -1)
+					return -1;
+			used = 0;
+		}
+		if (used == 0 && sgr != NULL && buf_adds(line, sgr) == -1)
+			return -1;
+		if (used > 0 && buf_addc(line, ' ') == -1)
+			return -1;
+		if (used == 0 && ww > room) {
+			if (add_fitted(line, p, n, room, 0, NULL) == -1)
+				return -1;
+			ww = room;
+		} else if (buf_add(line, p, n) == -1)
+			return -1;
+		used += ww + (used > 0);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	if (used > 0 && sgr != NULL && buf_adds(line, SGR_RESET) == -1)
+		return -1;
+	return put_line(line, out);
+}
+
+/*
+ * Is time cell f of row a whole day: a day's start, or for the end of
+ * a range (QUERY_DAYEND) a day's last second? A midnight end is shown
+ * with its time: as a day it would read as the day it does not cover.
+ */
+static int
+block_day(const struct query_col *col, const PGresult *res, int row, int f)
+{
+	const char	*v;
+
+	if (col->type != QUERY_TIME || PQgetisnull(res, row, f) ||
+	    !is_pg_utc_time(v = PQgetvalue(res, row, f)))
+		return 0;
+	return strcmp(v + 11, (col->flags & QUERY_DAYEND) ? "23:59:59+00" :
+	    "00:00:00+00") == 0;
+}
+
+/*
+ * Is column f a QUERY_PCT named as the one before it plus "_pct"? A
+ * block shows it in parentheses after that one: "dmarc_fail: 87 (3%)".
+ */
+static int
+is_pct_of_prev(const struct query_cmd *cmd, int f)
+{
+	size_t	 n;
+
+	if (f == 0 || f >= cmd->ncols || cmd->cols[f].type != QUERY_PCT)
+		return 0;
+	n = strlen(cmd->cols[f - 1].name);
+	return strncmp(cmd->cols[f].name, cmd->cols[f - 1].name, n) == 0 &&
+	    strcmp(cmd->cols[f].name + n, "_pct") == 0;
+}
+
+/*
+ * The head row of a two-part command as "key: value" lines: empty
+ * values left out, QUERY_HIDDEN columns too, a percentage of the
+ * column before it after that one (is_pct_of_prev()), the QUERY_NEST
+ * ones on one line of name=value pairs under the key cmd->nest (wrapped
+ * at spaces, where other values are cut), and the QUERY_VERDICT ones
+ * last, on lines of their own, wrapped.
+ */
+static int
+render_block(const struct query_cmd *cmd, const PGresult *res, int row,
+    const struct query_opts *o, FILE *out, struct dm_err *err)
+{
+	const struct query_col	*col;
+	struct buf		 cell, val, line;
+	const char		*key, *sgr;
+	size_t			 keyw = 0, width, vw;
+	int			 f, g, nest, nested = 0, rc = -1;
+
+	buf_init(&cell, CELL_MAX);
+	buf_init(&val, (size_t)-1);
+	buf_init(&line, (size_t)-1);
+	width = o->width > 0 ? (size_t)o->width : QUERY_TABLE_WIDTH;
+	for (f = 0; f < cmd->ncols; f++) {
+		col = &cmd->cols[f];
+		if ((col->flags & (QUERY_HIDDEN | QUERY_VERDICT)) ||
+		    is_pct_of_prev(cmd, f))
+			continue;
+		key = cmd->nest != NULL && (col->flags & QUERY_NEST) ?
+		    cmd->nest : col->name;
+		if (strlen(key) + 2 > keyw)
+			keyw = strlen(key) + 2;	/* "key: " */
+	}
+	vw = width > keyw + TEXT_TMIN ? width - keyw : TEXT_TMIN;
+	for (f = 0; f < cmd->ncols; f++) {
+		col = &cmd->cols[f];
+		nest = cmd->nest != NULL && (col->flags & QUERY_NEST);
+		if ((col->flags & (QUERY_HIDDEN | QUERY_VERDICT)) ||
+		    is_pct_of_prev(cmd, f) || (nest && nested++))
+			continue;
+		buf_reset(&val);
+		key = nest ? cmd->nest : col->name;
+		for (g = f; nest && g < cmd->ncols; g++) {
+			if (!(cmd->cols[g].flags & QUERY_NEST))
+				continue;
+			if (table_cell(&cell, &cmd->cols[g], res, row, g,
+			    0) == -1)
+				goto nomem;
+			if (cell.len == 0)
+				continue;
+			if ((val.len > 0 && buf_addc(&val, ' ') == -1) ||
+			    buf_adds(&val, cmd->cols[g].name) == -1 ||
+			    buf_addc(&val, '=') == -1 ||
+			    buf_add(&val, cell.data, cell.len) == -1)
+				goto nomem;
+		}
+		if (!nest && table_cell(&val, col, res, row, f,
+		    block_day(col, res, row, f)) == -1)
+			goto nomem;
+		if (val.len == 0)
+			continue;
+		if (is_pct_of_prev(cmd, f + 1)) {
+			if (table_cell(&cell, &cmd->cols[f + 1], res, row,
+			    f + 1, 0) == -1)
+				goto nomem;
+			/* rounded to 0, but not nothing */
+			if (strcmp(buf_cstr(&cell), "0%") == 0 &&
+			    is_nonzero(res, row, f)) {
+				buf_reset(&cell);
+				if (buf_adds(&cell, "<0.01%") == -1)
+					goto nomem;
+			}
+			if (cell.len > 0 && (buf_adds(&val, " (") == -1 ||
+			    buf_add(&val, cell.data, cell.len) == -1 ||
+			    buf_addc(&val, ')') == -1))
+				goto nomem;
+		}
+		sgr = o->color && is_alert(col, res, row, f) ? SGR_RED : NULL;
+		if (buf_printf(&line, "%s:%*s", key,
+		    (int)(keyw - strlen(key) - 1), "") == -1)
+			goto nomem;
+		if (nest) {
+			if (put_wrapped(&line, buf_cstr(&val), keyw, width,
+			    NULL, out) == -1)
+				goto werr;
+			continue;
+		}
+		if (add_fitted(&line, buf_cstr(&val), val.len, vw, 0,
+		    sgr) == -1)
+			goto nomem;
+		if (put_line(&line, out) == -1)
+			goto werr;
+	}
+	for (f = 0; f < cmd->ncols; f++) {
+		col = &cmd->cols[f];
+		if (!(col->flags & QUERY_VERDICT))
+			continue;
+		if (table_cell(&val, col, res, row, f, 0) == -1)
+			goto nomem;
+		if (val.len == 0)
+			continue;
+		sgr = NULL;
+		if (o->color)
+			sgr = strncmp(buf_cstr(&val), "ready", 5) == 0 ?
+			    SGR_GREEN : SGR_RED;
+		if (put_wrapped(&line, buf_cstr(&val), 0, width, sgr,
+		    out) == -1)
+			goto werr;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	dm_err_set(err, DM_EINTERNAL, "table: out of memory");
+	goto out;
+werr:
+	dm_err_set(err, DM_EINTERNAL, "output: %s", strerror(errno));
+out:
+	buf_clear(&cell);
+	buf_clear(&val);
+	buf_clear(&line);
+	return rc;
+}
+
+/*
+ * One head of a two-part command in a table: its block, a blank line
+ * and the table of its details (cmd->detail's columns).
+ */
+static int
+render_part_table(const struct query_cmd *cmd, const PGresult *head,
+    int hrow, const PGresult *detail, int nrows, int more, int64_t nmore,
+    const struct query_opts *o, FILE *out, struct dm_err *err)
+{
+	if (render_block(cmd, head, hrow, o, out, err) == -1)
+		return -1;
+	if (fputc('\n', out) == EOF)
+		return dm_err_set(err, DM_EINTERNAL, "output: %s",
+		    strerror(errno));
+	return render_table(cmd->detail, detail, nrows, more, nmore, o, out,
+	    err);
 }
 
 /* --- rendering: streams ------------------------------------------------ */
 
 /*
  * CSV and JSON go out row by row, so a big result never sits in
- * memory: head, each row, tail.
+ * memory: head, each row, tail. A two-part command's stream has a
+ * head (its command, result and row) and cmd is its detail's: each
+ * head opens a part (a JSON object with an array) that its detail
+ * rows go in.
  */
 struct stream {
 	const struct query_cmd	*cmd;
+	const struct query_cmd	*head;	/* NULL: one part */
+	const PGresult		*hres;	/* the head's result ... */
+	int			 hrow;	/* ... and row */
 	enum query_format	 format;
 	FILE			*out;
 	struct buf		 b;
-	int64_t			 rows;
+	int64_t			 items;	/* rows, or parts, written */
+	int64_t			 rows;	/* detail rows in this part */
 	int			 started;	/* the head is out */
 };
 
@@ -1865,10 +2819,11 @@ stream_head(struct stream *st, struct dm_err *err)
 {
 	int	 rc;
 
-	rc = st->format == QUERY_CSV ? csv_head(st->cmd, &st->b) :
+	rc = st->format == QUERY_CSV ? csv_head(st->head, st->cmd, &st->b) :
 	    buf_addc(&st->b, '[');
 	if (rc == -1)
 		return dm_err_set(err, DM_EINTERNAL, "out of memory");
+	st->started = 1;
 	return flush_buf(st, err);
 }
 
@@ -1878,11 +2833,48 @@ stream_row(struct stream *st, const PGresult *res, int row,
 {
 	int	 rc;
 
-	rc = st->format == QUERY_CSV ? csv_row(st->cmd, res, row, &st->b) :
-	    json_row(st->cmd, res, row, st->rows == 0, &st->b);
+	if (st->format == QUERY_CSV)
+		rc = csv_row(st->head, st->hres, st->hrow, st->cmd, res, row,
+		    &st->b);
+	else if (st->head == NULL)
+		rc = json_row(st->cmd, res, row, st->items == 0, &st->b);
+	else if ((rc = buf_adds(&st->b, st->rows == 0 ? "\n    {" :
+	    ",\n    {")) == 0 && (rc = json_fields(st->cmd, res, row,
+	    &st->b)) == 0)
+		rc = buf_addc(&st->b, '}');
 	if (rc == -1)
 		return dm_err_set(err, DM_EINTERNAL, "out of memory");
+	if (st->head == NULL)
+		st->items++;
 	st->rows++;
+	return flush_buf(st, err);
+}
+
+/* Open the part of row hrow of hres (the head's columns). */
+static int
+stream_part(struct stream *st, const PGresult *hres, int hrow,
+    struct dm_err *err)
+{
+	st->hres = hres;
+	st->hrow = hrow;
+	st->rows = 0;
+	if (st->format == QUERY_JSON && (buf_adds(&st->b, st->items == 0 ?
+	    "\n  {" : ",\n  {") == -1 ||
+	    json_fields(st->head, hres, hrow, &st->b) == -1 ||
+	    buf_adds(&st->b, ", ") == -1 ||
+	    json_string(&st->b, st->cmd->name) == -1 ||
+	    buf_adds(&st->b, ": [") == -1))
+		return dm_err_set(err, DM_EINTERNAL, "out of memory");
+	st->items++;
+	return flush_buf(st, err);
+}
+
+static int
+stream_part_end(struct stream *st, struct dm_err *err)
+{
+	if (st->format == QUERY_JSON &&
+	    buf_adds(&st->b, st->rows == 0 ? "]}" : "\n  ]}") == -1)
+		return dm_err_set(err, DM_EINTERNAL, "out of memory");
 	return flush_buf(st, err);
 }
 
@@ -1890,22 +2882,23 @@ static int
 stream_tail(struct stream *st, struct dm_err *err)
 {
 	if (st->format == QUERY_JSON &&
-	    buf_adds(&st->b, st->rows == 0 ? "]\n" : "\n]\n") == -1)
+	    buf_adds(&st->b, st->items == 0 ? "]\n" : "\n]\n") == -1)
 		return dm_err_set(err, DM_EINTERNAL, "out of memory");
 	return flush_buf(st, err);
 }
 
+/* cmd: the command, or for two parts (head not NULL) its detail. */
 static void
-stream_init(struct stream *st, const struct query_cmd *cmd,
-    enum query_format format, FILE *out)
+stream_init(struct stream *st, const struct query_cmd *head,
+    const struct query_cmd *cmd, enum query_format format, FILE *out)
 {
+	memset(st, 0, sizeof(*st));
+	st->head = head;
 	st->cmd = cmd;
 	st->format = format;
 	st->out = out;
 	/* one row; cells are bounded by what PostgreSQL hands out */
 	buf_init(&st->b, (size_t)-1);
-	st->rows = 0;
-	st->started = 0;
 }
 
 static int
@@ -1915,6 +2908,15 @@ check_shape(const struct query_cmd *cmd, const PGresult *res,
 	if (PQnfields(res) != cmd->ncols)
 		return dm_err_set(err, DM_EINTERNAL, "%s: %d columns, "
 		    "expected %d", cmd->name, PQnfields(res), cmd->ncols);
+	return 0;
+}
+
+static int
+flush_out(FILE *out, struct dm_err *err)
+{
+	if (fflush(out) == EOF)
+		return dm_err_set(err, DM_EINTERNAL, "output: %s",
+		    strerror(errno));
 	return 0;
 }
 
@@ -1930,9 +2932,9 @@ query_render(const struct query_cmd *cmd, const PGresult *res, int nrows,
 	if (nrows > PQntuples(res))
 		nrows = PQntuples(res);
 	if (o->format == QUERY_TABLE)
-		rc = render_table(cmd, res, nrows, more, o, out, err);
+		rc = render_table(cmd, res, nrows, more, -1, o, out, err);
 	else {
-		stream_init(&st, cmd, o->format, out);
+		stream_init(&st, NULL, cmd, o->format, out);
 		if (stream_head(&st, err) == -1)
 			goto out;
 		for (r = 0; r < nrows; r++)
@@ -1942,10 +2944,45 @@ query_render(const struct query_cmd *cmd, const PGresult *res, int nrows,
 out:
 		buf_clear(&st.b);
 	}
-	if (rc == 0 && fflush(out) == EOF)
-		rc = dm_err_set(err, DM_EINTERNAL, "output: %s",
-		    strerror(errno));
-	return rc;
+	return rc == 0 ? flush_out(out, err) : rc;
+}
+
+int
+query_render_part(const struct query_cmd *cmd, const PGresult *head,
+    int hrow, const PGresult *detail, int nrows, int more, int64_t nmore,
+    const struct query_opts *o, FILE *out, struct dm_err *err)
+{
+	struct stream	 st;
+	int		 r, rc = -1;
+
+	if (cmd->detail == NULL)
+		return dm_err_set(err, DM_EINTERNAL, "%s: one part",
+		    cmd->name);
+	if (check_shape(cmd, head, err) == -1 ||
+	    check_shape(cmd->detail, detail, err) == -1)
+		return -1;
+	if (hrow < 0 || hrow >= PQntuples(head))
+		return dm_err_set(err, DM_EINTERNAL, "%s: no row %d",
+		    cmd->name, hrow);
+	if (nrows > PQntuples(detail))
+		nrows = PQntuples(detail);
+	if (o->format == QUERY_TABLE)
+		rc = render_part_table(cmd, head, hrow, detail, nrows, more,
+		    nmore, o, out, err);
+	else {
+		stream_init(&st, cmd, cmd->detail, o->format, out);
+		if (stream_head(&st, err) == -1 ||
+		    stream_part(&st, head, hrow, err) == -1)
+			goto out;
+		for (r = 0; r < nrows; r++)
+			if (stream_row(&st, detail, r, err) == -1)
+				goto out;
+		if (stream_part_end(&st, err) == 0)
+			rc = stream_tail(&st, err);
+out:
+		buf_clear(&st.b);
+	}
+	return rc == 0 ? flush_out(out, err) : rc;
 }
 
 /* --- the executor ------------------------------------------------------ */
@@ -1974,6 +3011,56 @@ param_time(int64_t t, char out[96])
 	    tm.tm_min, tm.tm_sec, (int)us);
 }
 
+/* The parameters of every SQL (struct query_cmd): their text. */
+#define NPARAMS		6
+#define P_LIMIT		3
+#define P_KEY		5
+
+static const Oid	 param_types[NPARAMS] = { OID_TEXT, OID_TIMESTAMPTZ,
+			    OID_TIMESTAMPTZ, OID_INT8, OID_TEXT, OID_TEXT };
+
+struct params {
+	const char	*v[NPARAMS];
+	char		 domain[DM_MAX_DOMAIN + 1];
+	char		 since[96], until[96], limit[24];
+};
+
+/*
+ * The parameters from o, with cmd's default period; limit: the rows
+ * to ask for, 0 for all. Returns 0 or -1 (err: a bad domain).
+ */
+static int
+params_init(struct params *p, const struct query_cmd *cmd,
+    const struct query_opts *o, int64_t limit, struct dm_err *err)
+{
+	int64_t		 until;
+
+	memset(p, 0, sizeof(*p));
+	if (o->domain != NULL) {
+		if (query_parse_domain(o->domain, p->domain,
+		    sizeof(p->domain), err) == -1)
+			return -1;
+		p->v[0] = p->domain;
+	}
+	until = o->has_until ? o->until : o->now;
+	if (o->has_since || cmd->days > 0) {
+		param_time(o->has_since ? o->since :
+		    until - (int64_t)cmd->days * 86400 * USEC, p->since);
+		p->v[1] = p->since;
+	}
+	if (o->has_until || cmd->days > 0) {
+		param_time(until, p->until);
+		p->v[2] = p->until;
+	}
+	if (limit > 0) {
+		snprintf(p->limit, sizeof(p->limit), "%lld",
+		    (long long)limit);
+		p->v[P_LIMIT] = p->limit;
+	}
+	p->v[4] = o->arg;
+	return 0;
+}
+
 /*
  * One result of a single-row result set: a row, or the empty one that
  * ends it. The head waits for the first: an error writes nothing.
@@ -1988,13 +3075,10 @@ stream_result(struct stream *st, PGconn *conn, const PGresult *res,
 		return db_error(conn, res, st->cmd->name, err);
 	if (check_shape(st->cmd, res, err) == -1)
 		return -1;
-	if (!st->started) {
-		if (stream_head(st, err) == -1)
-			return -1;
-		st->started = 1;
-	}
+	if (!st->started && stream_head(st, err) == -1)
+		return -1;
 	if (status == PGRES_TUPLES_OK)
-		return stream_tail(st, err);
+		return 0;
 	return stream_row(st, res, 0, err);
 }
 
@@ -2008,49 +3092,192 @@ drain(PGconn *conn)
 		PQclear(res);
 }
 
+/* Run sql row by row into st. Returns 0 or -1 (err). */
+static int
+stream_query(PGconn *conn, const char *sql, const struct params *p,
+    struct stream *st, struct dm_err *err)
+{
+	PGresult	*res;
+	int		 failed = 0;
+
+	if (!PQsendQueryParams(conn, sql, NPARAMS, param_types, p->v, NULL,
+	    NULL, 0))
+		return db_error(conn, NULL, st->cmd->name, err);
+	if (!PQsetSingleRowMode(conn)) {
+		drain(conn);
+		return dm_err_set(err, DM_EINTERNAL, "%s: no single-row mode",
+		    st->cmd->name);
+	}
+	while ((res = PQgetResult(conn)) != NULL) {
+		/* after an error, read on to the end of the result set */
+		if (!failed && stream_result(st, conn, res, err) == -1)
+			failed = 1;
+		PQclear(res);
+	}
+	return failed ? -1 : 0;
+}
+
+/* Run sql whole. Returns its result (PQclear() it), or NULL (err). */
+static PGresult *
+exec_query(PGconn *conn, const char *sql, const struct params *p,
+    const char *what, struct dm_err *err)
+{
+	PGresult	*res;
+
+	res = PQexecParams(conn, sql, NPARAMS, param_types, p->v, NULL, NULL,
+	    0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(conn, res, what, err);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+static int
+exec_command(PGconn *conn, const char *sql, struct dm_err *err)
+{
+	PGresult	*res;
+	int		 rc = 0;
+
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = db_error(conn, res, sql, err);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * The detail rows of one head in a table: at most lim (0: all), and
+ * when there are more, how many (the detail's SQL again, counted).
+ */
+static int
+table_part(PGconn *conn, const struct query_cmd *cmd, const PGresult *head,
+    int hrow, struct params *p, int64_t lim, const struct query_opts *o,
+    FILE *out, struct dm_err *err)
+{
+	const struct query_cmd	*d = cmd->detail;
+	struct buf		 sql;
+	PGresult		*res, *cnt = NULL;
+	int64_t			 nmore = -1;
+	int			 n, more = 0, rc = -1;
+
+	if ((res = exec_query(conn, d->sql, p, cmd->name, err)) == NULL)
+		return -1;
+	n = PQntuples(res);
+	if (lim > 0 && n > lim) {
+		n = (int)lim;
+		more = 1;
+		buf_init(&sql, (size_t)-1);
+		buf_printf(&sql, "SELECT count(*) FROM (%s) x", d->sql);
+		p->v[P_LIMIT] = NULL;
+		cnt = exec_query(conn, buf_cstr(&sql), p, cmd->name, err);
+		p->v[P_LIMIT] = p->limit;
+		buf_clear(&sql);
+		if (cnt == NULL)
+			goto out;
+		if (PQntuples(cnt) == 1 && is_int(PQgetvalue(cnt, 0, 0)))
+			nmore = strtoll(PQgetvalue(cnt, 0, 0), NULL, 10) - n;
+	}
+	rc = render_part_table(cmd, head, hrow, res, n, more, nmore, o, out,
+	    err);
+out:
+	PQclear(cnt);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * A two-part command: the heads whole (they are few), then for each
+ * its details, in one snapshot. No head: for a command with an operand
+ * an error (DM_EMSG) and nothing written.
+ */
+static int
+run_parts(PGconn *conn, const struct query_cmd *cmd,
+    const struct query_opts *o, struct params *p, int64_t lim, FILE *out,
+    struct dm_err *err)
+{
+	struct stream	 st;
+	PGresult	*head = NULL;
+	char		 tmp[64];
+	int		 h, rc = -1, txn;
+
+	stream_init(&st, cmd, cmd->detail, o->format, out);
+	/* a caller's transaction is the caller's to end */
+	txn = PQtransactionStatus(conn) == PQTRANS_IDLE;
+	if (txn && exec_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ",
+	    err) == -1)
+		goto out;
+	if ((head = exec_query(conn, cmd->sql, p, cmd->name, err)) == NULL ||
+	    check_shape(cmd, head, err) == -1)
+		goto out;
+	if (PQntuples(head) == 0 && cmd->arg != NULL) {
+		dm_err_set(err, DM_EMSG, "no %s \"%s\"%s%s%s", cmd->name,
+		    shown(o->arg, tmp, sizeof(tmp)),
+		    p->v[0] != NULL ? " of domain " : "",
+		    p->v[0] != NULL ? p->v[0] : "",
+		    o->has_since || o->has_until ?
+		    " with its begin in [--since, --until)" : "");
+		goto out;
+	}
+	for (h = 0; h < PQntuples(head); h++) {
+		p->v[P_KEY] = PQgetisnull(head, h, 0) ? NULL :
+		    PQgetvalue(head, h, 0);
+		if (o->format == QUERY_TABLE) {
+			if (h > 0 && fputc('\n', out) == EOF) {
+				dm_err_set(err, DM_EINTERNAL, "output: %s",
+				    strerror(errno));
+				goto out;
+			}
+			if (table_part(conn, cmd, head, h, p, lim, o, out,
+			    err) == -1)
+				goto out;
+			continue;
+		}
+		if ((!st.started && stream_head(&st, err) == -1) ||
+		    stream_part(&st, head, h, err) == -1 ||
+		    stream_query(conn, cmd->detail->sql, p, &st, err) == -1 ||
+		    stream_part_end(&st, err) == -1)
+			goto out;
+	}
+	if (o->format != QUERY_TABLE && ((!st.started &&
+	    stream_head(&st, err) == -1) || stream_tail(&st, err) == -1))
+		goto out;
+	rc = 0;
+out:
+	PQclear(head);
+	buf_clear(&st.b);
+	/* read-only: how it ends changes nothing but the connection's state */
+	if (txn && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+		drain(conn);
+		PQclear(PQexec(conn, rc == 0 ? "COMMIT" : "ROLLBACK"));
+	}
+	return rc == 0 ? flush_out(out, err) : rc;
+}
+
 int
 query_run(PGconn *conn, const struct query_cmd *cmd,
     const struct query_opts *o, FILE *out, struct dm_err *err)
 {
-	static const Oid	 types[4] = { OID_TEXT, OID_TIMESTAMPTZ,
-				    OID_TIMESTAMPTZ, OID_INT8 };
-	const char		*params[4] = { NULL, NULL, NULL, NULL };
-	char			 domain[DM_MAX_DOMAIN + 1], since[96];
-	char			 until[96], limit[24];
-	struct stream		 st;
-	PGresult		*res;
-	int64_t			 lim = query_limit(o);
-	int			 n, more = 0, rc = -1, failed = 0;
+	struct params	 p;
+	struct stream	 st;
+	PGresult	*res;
+	int64_t		 lim = query_limit(o);
+	int		 n, more = 0, rc;
 
-	if (o->domain != NULL) {
-		if (query_parse_domain(o->domain, domain, sizeof(domain),
-		    err) == -1)
-			return -1;
-		params[0] = domain;
-	}
-	if (o->has_since) {
-		param_time(o->since, since);
-		params[1] = since;
-	}
-	if (o->has_until) {
-		param_time(o->until, until);
-		params[2] = until;
-	}
-	if (lim > 0) {
-		/* a table asks for one more: it says when there are more */
-		snprintf(limit, sizeof(limit), "%lld", (long long)lim +
-		    (o->format == QUERY_TABLE));
-		params[3] = limit;
-	}
+	if (query_check(cmd, o, err) == -1)
+		return -1;
+	/* a table asks for one more: it says when there are more */
+	if (params_init(&p, cmd, o, lim > 0 ? lim + (o->format ==
+	    QUERY_TABLE) : 0, err) == -1)
+		return -1;
+	if (cmd->detail != NULL)
+		return run_parts(conn, cmd, o, &p, lim, out, err);
 
 	if (o->format == QUERY_TABLE) {
-		res = PQexecParams(conn, cmd->sql, 4, types, params, NULL,
-		    NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			db_error(conn, res, cmd->name, err);
-			PQclear(res);
+		if ((res = exec_query(conn, cmd->sql, &p, cmd->name,
+		    err)) == NULL)
 			return -1;
-		}
 		n = PQntuples(res);
 		if (lim > 0 && n > lim) {
 			n = (int)lim;
@@ -2061,47 +3288,27 @@ query_run(PGconn *conn, const struct query_cmd *cmd,
 		return rc;
 	}
 
-	if (!PQsendQueryParams(conn, cmd->sql, 4, types, params, NULL, NULL,
-	    0))
-		return db_error(conn, NULL, cmd->name, err);
-	if (!PQsetSingleRowMode(conn)) {
-		drain(conn);
-		return dm_err_set(err, DM_EINTERNAL, "%s: no single-row mode",
-		    cmd->name);
-	}
-	stream_init(&st, cmd, o->format, out);
-	while ((res = PQgetResult(conn)) != NULL) {
-		/* after an error, read on to the end of the result set */
-		if (!failed && stream_result(&st, conn, res, err) == -1)
-			failed = 1;
-		PQclear(res);
-	}
+	stream_init(&st, NULL, cmd, o->format, out);
+	rc = stream_query(conn, cmd->sql, &p, &st, err);
+	if (rc == 0)
+		rc = stream_tail(&st, err);
 	buf_clear(&st.b);
-	if (!failed && fflush(out) == EOF) {
-		dm_err_set(err, DM_EINTERNAL, "output: %s", strerror(errno));
-		failed = 1;
-	}
-	return failed ? -1 : 0;
+	return rc == 0 ? flush_out(out, err) : rc;
 }
 
 /* --- help -------------------------------------------------------------- */
 
-void
-query_help(const struct query_cmd *cmd, FILE *out)
+static void
+help_cols(const struct query_cmd *cmd, FILE *out)
 {
 	const struct query_col	*col;
 	const char		*type;
 	int			 f;
 
-	fprintf(out, "usage: dmarcq [-c FILE] [--db CONNINFO] "
-	    "[--format table|csv|json] %s\n"
-	    "       [--domain D] [--since T] [--until T] [--limit N]\n\n",
-	    cmd->name);
-	fprintf(out, "%s: %s.\n\n%s\n", cmd->name, cmd->brief, cmd->help);
-	fprintf(out, "Columns (CSV header and JSON key; table header when "
-	    "shorter):\n");
 	for (f = 0; f < cmd->ncols; f++) {
 		col = &cmd->cols[f];
+		if (col->flags & QUERY_HIDDEN)
+			continue;
 		switch (col->type) {
 		case QUERY_COUNT:
 			type = "count";
@@ -2115,14 +3322,42 @@ query_help(const struct query_cmd *cmd, FILE *out)
 		case QUERY_JSONV:
 			type = "list";
 			break;
+		case QUERY_PCT:
+			type = "percent";
+			break;
 		default:
 			type = "text";
 			break;
 		}
-		fprintf(out, "  %-13s %-7s %s\n", col->name, type, col->help);
+		if (strlen(col->name) > 13)
+			fprintf(out, "  %s\n  %-13s %-7s %s\n", col->name, "",
+			    type, col->help);
+		else
+			fprintf(out, "  %-13s %-7s %s\n", col->name, type,
+			    col->help);
 		if (col->head != NULL)
 			fprintf(out, "  %-13s %-7s (table header: %s)\n", "",
 			    "", col->head);
+	}
+}
+
+void
+query_help(const struct query_cmd *cmd, FILE *out)
+{
+	fprintf(out, "usage: dmarcq [-c FILE] [--db CONNINFO] "
+	    "[--format table|csv|json] %s%s%s\n"
+	    "       %s[--since T] [--until T] [--limit N] "
+	    "[--color WHEN]\n\n", cmd->name, cmd->arg != NULL ? " " : "",
+	    cmd->arg != NULL ? cmd->arg : "",
+	    (cmd->flags & QUERY_NEED_DOMAIN) ? "--domain D " : "[--domain D] ");
+	fprintf(out, "%s: %s.\n\n%s\n", cmd->name, cmd->brief, cmd->help);
+	fprintf(out, "Columns (CSV header and JSON key; table header when "
+	    "shorter):\n");
+	help_cols(cmd, out);
+	if (cmd->detail != NULL) {
+		fprintf(out, "\nColumns of %s (JSON: the array \"%s\"):\n",
+		    cmd->detail->name, cmd->detail->name);
+		help_cols(cmd->detail, out);
 	}
 	fprintf(out, "\nTimes are UTC: YYYY-MM-DD HH:MM in tables (YYYY-MM-DD "
 	    "when all in the\ncolumn start a day, or for end, all end one), "

@@ -2,7 +2,10 @@
  * query.h: the engine behind dmarcq. A command is one row of a table:
  * its name, help, SQL and column descriptions. One executor binds the
  * filters as parameters and runs the SQL; one renderer per format
- * writes the rows to a FILE * (table, CSV, JSON).
+ * writes the rows to a FILE * (table, CSV, JSON). A command in two
+ * parts (report, readiness) has head rows, each followed by its
+ * detail rows: a block of "key: value" lines and a table, a JSON
+ * object holding an array, CSV rows of the details.
  */
 #ifndef QUERY_H
 #define QUERY_H
@@ -33,10 +36,21 @@ enum query_type {
 	 * joined by ", ", an object as its values a/b=c.
 	 */
 	QUERY_JSONV,
+	/* a percentage (numeric text): a JSON number, 12.5% in tables */
+	QUERY_PCT,
 };
 
 /* struct query_col flags */
 #define QUERY_DAYEND	0x01	/* a range's inclusive end (23:59:59) */
+#define QUERY_ALERT	0x02	/* red in a coloured table: a count not 0, */
+				/* the text quarantine or reject */
+/* of a head (struct query_cmd, detail) */
+#define QUERY_HIDDEN	0x04	/* the key for the details: not shown */
+#define QUERY_NEST	0x08	/* JSON: in the object named nest; table: */
+				/* one line of name=value pairs */
+#define QUERY_CSVKEY	0x10	/* CSV: repeated in each detail row */
+#define QUERY_VERDICT	0x20	/* table: a line of its own, no key; green */
+				/* when it starts with "ready", else red */
 
 struct query_col {
 	const char	*name;	/* CSV header and JSON key */
@@ -55,14 +69,26 @@ struct query_col {
 	 * 0 never, else in increasing order (1 first).
 	 */
 	int		 tdrop;
-	int		 flags;	/* QUERY_DAYEND */
+	int		 flags;	/* QUERY_DAYEND, QUERY_ALERT, ... */
 };
 
+/* struct query_cmd flags */
+#define QUERY_NEED_DOMAIN	0x01	/* --domain is required */
+
 /*
- * The SQL of every command gets the same four parameters, NULL when
+ * The SQL of every command gets the same six parameters, NULL when
  * not given: $1 the policy domain (text, lower-cased), $2 since and
  * $3 until (timestamptz), $4 the row limit (bigint; LIMIT NULL is no
- * limit). It returns the columns of cols, in that order.
+ * limit), $5 the operand (text: report's ID), $6 the key of a head row
+ * (text, for the SQL of a detail). It returns the columns of cols, in
+ * that order.
+ *
+ * With a detail, sql gives the head rows (not limited) and, for each,
+ * detail->sql (with $6 the head's first column) gives its rows,
+ * limited by $4; detail->name is their JSON key. A table shows each
+ * head as "key: value" lines above a table of its details; JSON an
+ * object per head with the details in an array; CSV one row per
+ * detail, after the head's QUERY_CSVKEY columns.
  */
 struct query_cmd {
 	const char		*name;
@@ -71,6 +97,16 @@ struct query_cmd {
 	const char		*sql;
 	const struct query_col	*cols;
 	int			 ncols;
+	const struct query_cmd	*detail;	/* NULL: one part */
+	const char		*nest;	/* JSON key of QUERY_NEST columns */
+	const char		*arg;	/* the operand's name; NULL: none */
+	int			 flags;	/* QUERY_NEED_DOMAIN */
+	/*
+	 * The default period, in days before now (0: none): without
+	 * --since it starts that long before until, without --until it
+	 * ends now.
+	 */
+	int			 days;
 };
 
 extern const struct query_cmd	query_cmds[];
@@ -82,15 +118,39 @@ extern const size_t		query_ncmds;
 
 struct query_opts {
 	const char		*domain;	/* NULL: all; borrowed */
+	const char		*arg;	/* the operand; borrowed */
 	int			 has_since, has_until;
 	int64_t			 since, until;	/* microseconds, epoch */
+	int64_t			 now;	/* for a command's default period */
 	int64_t			 limit;		/* -1: default, 0: none */
 	enum query_format	 format;
 	int			 width;		/* of a table, columns */
+	int			 color;	/* a table gets SGR escapes */
 };
 
-/* Defaults: table, QUERY_TABLE_WIDTH, no filters, the default limit. */
+/*
+ * Defaults: table, QUERY_TABLE_WIDTH, no filters, the default limit,
+ * no colour, now the time of the call.
+ */
 void	query_opts_init(struct query_opts *o);
+
+enum query_color {
+	QUERY_COLOR_AUTO = 0,
+	QUERY_COLOR_ALWAYS,
+	QUERY_COLOR_NEVER,
+};
+
+/* --color WHEN: auto, always or never. Returns 0 or -1 (err). */
+int	query_parse_color(const char *s, enum query_color *c,
+	    struct dm_err *err);
+/*
+ * Whether tables get colour: always, never, or for auto when stdout is
+ * a terminal (tty), TERM is set and not "dumb", and NO_COLOR is unset
+ * or empty (term and no_color: the variables, NULL when unset).
+ * Returns 1 or 0.
+ */
+int	query_use_color(enum query_color when, int tty, const char *term,
+	    const char *no_color);
 
 /* The command called name, or NULL. */
 const struct query_cmd *query_find(const char *name);
@@ -117,6 +177,17 @@ int	query_parse_domain(const char *s, char *out, size_t outlen,
 	    struct dm_err *err);
 /* The row limit o stands for: 0 none, else a count. */
 int64_t	query_limit(const struct query_opts *o);
+/*
+ * Check the operand of a command (report's ID): not empty, valid UTF-8,
+ * at most DM_MAX_FIELD bytes. Returns 0 or -1 (err).
+ */
+int	query_parse_arg(const char *s, struct dm_err *err);
+/*
+ * What cmd needs of o beyond each option's own syntax: its operand,
+ * --domain. Returns 0, or -1 with err set (DM_ECONFIG).
+ */
+int	query_check(const struct query_cmd *cmd, const struct query_opts *o,
+	    struct dm_err *err);
 
 /*
  * Connect with a libpq conninfo or URI ("" for libpq's defaults) and
@@ -135,9 +206,10 @@ int	query_session(PGconn *conn, struct dm_err *err);
 
 /*
  * Run cmd with the filters of o and write its rows to out in o's
- * format. Returns 0, or -1 with err set: DM_ESTORE for the database
- * (the schema missing included), DM_EINTERNAL when out can't be
- * written.
+ * format. Returns 0, or -1 with err set: DM_ECONFIG when query_check()
+ * fails, DM_EMSG when a command with an operand finds no head row
+ * (nothing is written), DM_ESTORE for the database (the schema missing
+ * included), DM_EINTERNAL when out can't be written.
  */
 int	query_run(PGconn *conn, const struct query_cmd *cmd,
 	    const struct query_opts *o, FILE *out, struct dm_err *err);
@@ -150,6 +222,19 @@ int	query_run(PGconn *conn, const struct query_cmd *cmd,
  */
 int	query_render(const struct query_cmd *cmd, const PGresult *res,
 	    int nrows, int more, const struct query_opts *o, FILE *out,
+	    struct dm_err *err);
+
+/*
+ * Write one head row (row hrow of head, which has cmd's columns) and
+ * the first nrows rows of detail (cmd->detail's columns) to out in o's
+ * format, as a whole output of its own; more says detail rows were
+ * left out, nmore how many (-1: unknown). Returns 0, or -1 with err set
+ * (DM_EINTERNAL: cmd has no detail, a result does not match, or out
+ * can't be written).
+ */
+int	query_render_part(const struct query_cmd *cmd, const PGresult *head,
+	    int hrow, const PGresult *detail, int nrows, int more,
+	    int64_t nmore, const struct query_opts *o, FILE *out,
 	    struct dm_err *err);
 
 /* The help of one command: what it shows, its columns, its filters. */

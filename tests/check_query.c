@@ -4,6 +4,8 @@
  * (tests/data/query/fixture.sql), every command in every format
  * compared byte for byte with tests/data/query/golden/, the escaping
  * rules, the time syntax, and the exit codes of the built binary.
+ * report, new-sources and readiness run on a second database that
+ * holds tests/data/query/scenario.sql too.
  *
  * DM_QUERY_GOLDEN_OUT=DIR writes what the golden tests got into DIR
  * (to review a change and copy it over the golden files).
@@ -19,6 +21,7 @@
 #include "test.h"
 #include "test_db.h"
 #include "test_dmarcq.h"
+#include "bounds.h"
 #include "buf.h"
 #include "query.h"
 #include "util.h"
@@ -29,7 +32,8 @@
 
 static char	 fixture_db[1024];	/* conninfo of the fixture database */
 static char	 empty_db[1024];	/* a database without the schema */
-static char	 fixture_name[64], empty_name[64];
+static char	 scenario_db[1024];	/* fixture.sql, then scenario.sql */
+static char	 fixture_name[64], empty_name[64], scenario_name[64];
 
 /* --- the database ------------------------------------------------------ */
 
@@ -46,6 +50,8 @@ db_setup(void)
 	    (long)getpid());
 	test_db_create(base, fixture_name);
 	test_db_create(base, empty_name);
+	snprintf(scenario_name, sizeof(scenario_name),
+	    "dmarcq_test_%ld_scenario", (long)getpid());
 
 	conn = test_db_open(base, fixture_name);
 	test_db_conninfo(conn, fixture_db, sizeof(fixture_db));
@@ -56,6 +62,10 @@ db_setup(void)
 	conn = test_db_open(base, empty_name);
 	test_db_conninfo(conn, empty_db, sizeof(empty_db));
 	PQfinish(conn);
+
+	dmarcq_db_create(scenario_name, 1, scenario_db, sizeof(scenario_db));
+	dmarcq_db_load(scenario_db, "query", "fixture.sql");
+	dmarcq_db_load(scenario_db, "query", "scenario.sql");
 }
 
 static void
@@ -63,6 +73,7 @@ db_teardown(void)
 {
 	test_db_drop(test_need_db(), fixture_name);
 	test_db_drop(test_need_db(), empty_name);
+	dmarcq_db_drop(scenario_name);
 }
 
 /* --- running queries --------------------------------------------------- */
@@ -75,44 +86,77 @@ struct q {
 	int			 width;		/* 0: the default */
 };
 
-/* Run q on the fixture through the engine; returns the output (free). */
+/* What the newer commands need besides struct q. */
+struct qx {
+	const char	*arg;		/* report's ID */
+	int		 scenario;	/* on scenario_db */
+	int		 color;
+};
+
+/*
+ * Run q (and x, NULL: none) through the engine: on the fixture, or on
+ * the scenario. Returns the output (free); *rc and err: how it ended.
+ */
 static char *
-run_query(const struct q *q)
+run_engine(const struct q *q, const struct qx *x, int *rc, struct dm_err *err)
 {
 	struct query_opts	 o;
-	struct dm_err		 err = { 0 };
 	const struct query_cmd	*cmd;
 	PGconn			*conn;
 	FILE			*f;
 	char			*out = NULL;
 	size_t			 len = 0;
-	int			 rc;
 
 	ck_assert_ptr_nonnull(cmd = query_find(q->cmd));
 	query_opts_init(&o);
 	o.format = q->format;
 	o.domain = q->domain;
 	o.limit = q->limit;
+	o.now = NOW;
 	if (q->width > 0)
 		o.width = q->width;
+	if (x != NULL) {
+		o.arg = x->arg;
+		o.color = x->color;
+	}
 	if (q->since != NULL) {
 		ck_assert_msg(query_parse_time(q->since, NOW, &o.since,
-		    &err) == 0, "%s", err.msg);
+		    err) == 0, "%s", err->msg);
 		o.has_since = 1;
 	}
 	if (q->until != NULL) {
 		ck_assert_msg(query_parse_time(q->until, NOW, &o.until,
-		    &err) == 0, "%s", err.msg);
+		    err) == 0, "%s", err->msg);
 		o.has_until = 1;
 	}
-	conn = query_connect(fixture_db, &err);
-	ck_assert_msg(conn != NULL, "connect: %s", err.msg);
+	conn = query_connect(x != NULL && x->scenario ? scenario_db :
+	    fixture_db, err);
+	ck_assert_msg(conn != NULL, "connect: %s", err->msg);
 	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
-	rc = query_run(conn, cmd, &o, f, &err);
+	*rc = query_run(conn, cmd, &o, f, err);
 	fclose(f);
 	PQfinish(conn);
+	return out;
+}
+
+/* Run q (and x) through the engine; returns the output (free). */
+static char *
+run_queryx(const struct q *q, const struct qx *x)
+{
+	struct dm_err	 err = { 0 };
+	char		*out;
+	int		 rc;
+
+	out = run_engine(q, x, &rc, &err);
 	ck_assert_msg(rc == 0, "%s: %s", q->cmd, err.msg);
 	return out;
+}
+
+/* Run q on the fixture through the engine; returns the output (free). */
+static char *
+run_query(const struct q *q)
+{
+	return run_queryx(q, NULL);
 }
 
 /* s with control bytes visible, for failure messages. */
@@ -222,27 +266,133 @@ static const struct golden {
 	{ "forensic-wide", { "forensic", 0, NULL, NULL, NULL, -1, 250 }, 1 },
 };
 
+/*
+ * The newer commands, mostly on the scenario (see scenario.sql; "now"
+ * is 2024-03-05, so new-sources looks at [02-27, 03-05) and readiness
+ * at [02-04, 03-05) by default).
+ */
+static const struct goldenx {
+	struct golden	 g;
+	struct qx	 x;
+} goldenx[] = {
+	/* two reports share the ID: newest first, each whole */
+	{ { "report", { "report", 0, NULL, NULL, NULL, -1, 0 }, F_ALL },
+	    { "shared-id", 1, 0 } },
+	{ { "report-domain",
+	    { "report", 0, "SHOP.example", NULL, NULL, -1, 0 }, F_ALL },
+	    { "shared-id", 1, 0 } },
+	/* by begin: the example.org one */
+	{ { "report-range",
+	    { "report", 0, NULL, "2024-03-02", "2024-03-03", -1, 0 }, F_ALL },
+	    { "shared-id", 1, 0 } },
+	/* 7 records, 2 shown: the table says 5 more */
+	{ { "report-limit", { "report", 0, NULL, NULL, NULL, 2, 0 }, F_ALL },
+	    { "g-1", 1, 0 } },
+	/* metadata: ESC, quotes, a comma, a formula prefix in the ID */
+	{ { "report-hostile-meta", { "report", 0, NULL, NULL, NULL, -1, 0 },
+	    F_ALL }, { "=HYPERLINK(\"http://evil/\")", 1, 0 } },
+	/* records: hostile header_from and selector */
+	{ { "report-hostile-records",
+	    { "report", 0, NULL, NULL, NULL, -1, 0 }, F_ALL },
+	    { "r2", 1, 0 } },
+	/* results not canonical as sent; a record that passes */
+	{ { "report-raw", { "report", 0, NULL, NULL, NULL, -1, 0 }, F_ALL },
+	    { "1111", 1, 0 } },
+	{ { "report-wide", { "report", 0, NULL, NULL, NULL, -1, 250 }, 1 },
+	    { "shared-id", 1, 0 } },
+	/* the dispositions quarantine and reject in red */
+	{ { "report-color", { "report", 0, NULL, NULL, NULL, -1, 0 }, 1 },
+	    { "r2", 1, 1 } },
+
+	{ { "new-sources", { "new-sources", 0, NULL, NULL, NULL, -1, 0 },
+	    F_ALL }, { NULL, 1, 0 } },
+	/* 192.0.2.10 is old here (January), new for example.org */
+	{ { "new-sources-domain",
+	    { "new-sources", 0, "Shop.Example", NULL, NULL, -1, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	{ { "new-sources-range",
+	    { "new-sources", 0, NULL, "2024-02-01", "2024-03-01", -1, 0 },
+	    F_ALL }, { NULL, 1, 0 } },
+	/* since: 7 days before until */
+	{ { "new-sources-until",
+	    { "new-sources", 0, NULL, NULL, "2024-03-02", -1, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	{ { "new-sources-limit",
+	    { "new-sources", 0, NULL, NULL, NULL, 2, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	{ { "new-sources-empty",
+	    { "new-sources", 0, "shop.example", "2024-03-02", NULL, -1, 0 },
+	    F_ALL }, { NULL, 1, 0 } },
+	{ { "new-sources-wide",
+	    { "new-sources", 0, NULL, NULL, NULL, -1, 250 }, 1 },
+	    { NULL, 1, 0 } },
+
+	/* every rule of fix; not ready */
+	{ { "readiness",
+	    { "readiness", 0, "shop.example", NULL, NULL, -1, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	/* only a forwarder fails, 2 of 250,002 messages: <0.01% */
+	{ { "readiness-since",
+	    { "readiness", 0, "shop.example", "2024-03-01", NULL, -1, 0 },
+	    F_ALL }, { NULL, 1, 0 } },
+	/* the policy of the newest report before until: g-1's */
+	{ { "readiness-range",
+	    { "readiness", 0, "shop.example", "2024-02-01", "2024-02-25", -1,
+	    0 }, F_ALL }, { NULL, 1, 0 } },
+	/* the hostile selector; both forwarders: ready for p=quarantine */
+	{ { "readiness-hostile",
+	    { "readiness", 0, "example.com", NULL, NULL, -1, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	{ { "readiness-reject",
+	    { "readiness", 0, "example.org", NULL, NULL, -1, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	{ { "readiness-empty",
+	    { "readiness", 0, "example.net", NULL, NULL, -1, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	{ { "readiness-limit",
+	    { "readiness", 0, "shop.example", NULL, NULL, 2, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	{ { "readiness-wide",
+	    { "readiness", 0, "example.com", NULL, NULL, -1, 250 }, 1 },
+	    { NULL, 1, 0 } },
+	{ { "readiness-color",
+	    { "readiness", 0, "shop.example", NULL, NULL, -1, 0 }, 1 },
+	    { NULL, 1, 1 } },
+	{ { "readiness-color-ready",
+	    { "readiness", 0, "shop.example", "2024-03-01", NULL, -1, 0 },
+	    1 }, { NULL, 1, 1 } },
+	{ { "failures-color", { "failures", 0, NULL, NULL, NULL, -1, 0 }, 1 },
+	    { NULL, 0, 1 } },
+};
+
 static const char *const fmt_ext[] = { "txt", "csv", "json" };
 
 /*
- * The n-th (case, format) pair that golden[] asks for, or the count
- * of them when n is past the end.
+ * The n-th (case, format) pair that golden[] and goldenx[] ask for,
+ * or the count of them when n is past the end. *xp: NULL for golden[].
  */
 static int
-golden_pair(int n, const struct golden **gp, enum query_format *fp)
+golden_pair(int n, const struct golden **gp, const struct qx **xp,
+    enum query_format *fp)
 {
-	size_t	 i;
-	int	 f, k = 0;
+	const struct golden	*g;
+	size_t			 i;
+	int			 f, k = 0;
 
-	for (i = 0; i < nitems(golden); i++)
+	for (i = 0; i < nitems(golden) + nitems(goldenx); i++) {
+		g = i < nitems(golden) ? &golden[i] :
+		    &goldenx[i - nitems(golden)].g;
 		for (f = QUERY_TABLE; f <= QUERY_JSON; f++) {
-			if ((golden[i].formats & (1u << f)) == 0)
+			if ((g->formats & (1u << f)) == 0)
 				continue;
 			if (k++ == n) {
-				*gp = &golden[i];
+				*gp = g;
+				*xp = i < nitems(golden) ? NULL :
+				    &goldenx[i - nitems(golden)].x;
 				*fp = (enum query_format)f;
 			}
 		}
+	}
 	return k;
 }
 
@@ -250,6 +400,7 @@ golden_pair(int n, const struct golden **gp, enum query_format *fp)
 START_TEST(test_query_golden_output)
 {
 	const struct golden	*g = NULL;
+	const struct qx		*x = NULL;
 	struct q		 q;
 	struct buf		 want;
 	char			 file[128], path[PATH_MAX];
@@ -257,7 +408,7 @@ START_TEST(test_query_golden_output)
 	char			*got;
 	FILE			*f;
 
-	golden_pair(_i, &g, &q.format);
+	golden_pair(_i, &g, &x, &q.format);
 	ck_assert_ptr_nonnull(g);
 	q.cmd = g->q.cmd;
 	q.domain = g->q.domain;
@@ -266,7 +417,7 @@ START_TEST(test_query_golden_output)
 	q.limit = g->q.limit;
 	q.width = g->q.width;
 	snprintf(file, sizeof(file), "%s.%s", g->file, fmt_ext[q.format]);
-	got = run_query(&q);
+	got = run_queryx(&q, x);
 	if ((dir = getenv("DM_QUERY_GOLDEN_OUT")) != NULL) {
 		snprintf(path, sizeof(path), "%s/%s", dir, file);
 		ck_assert_ptr_nonnull(f = fopen(path, "w"));
@@ -701,7 +852,7 @@ static const struct query_col synth_cols[] = {
 	{ "at", NULL, QUERY_TIME, 0, "a time", 0, 0, 0 },
 };
 static const struct query_cmd synth = { "synth", "test", "test", "",
-	synth_cols, nitems(synth_cols) };
+	synth_cols, nitems(synth_cols), NULL, NULL, NULL, 0, 0 };
 
 /* A result with synth's columns and the given rows (NULL: SQL NULL). */
 static PGresult *
@@ -902,7 +1053,8 @@ render_cmd(const struct query_cmd *cmd, const char *const *cells, int nrows,
 static const struct query_col jcols[] = {
 	{ "j", NULL, QUERY_JSONV, 0, "json", 0, 0, 0 },
 };
-static const struct query_cmd jcmd = { "j", "test", "test", "", jcols, 1 };
+static const struct query_cmd jcmd = { "j", "test", "test", "", jcols, 1,
+	NULL, NULL, NULL, 0, 0 };
 
 static const struct {
 	const char	*in;		/* as PostgreSQL might send it */
@@ -1001,7 +1153,8 @@ static const struct query_col tcols[] = {
 	{ "to", NULL, QUERY_TIME, 0, "", 0, 0, QUERY_DAYEND },
 	{ "at", NULL, QUERY_TIME, 0, "", 0, 0, 0 },
 };
-static const struct query_cmd tcmd = { "t", "test", "test", "", tcols, 3 };
+static const struct query_cmd tcmd = { "t", "test", "test", "", tcols, 3,
+	NULL, NULL, NULL, 0, 0 };
 
 START_TEST(test_query_table_shows_whole_days_as_dates)
 {
@@ -1051,7 +1204,8 @@ static const struct query_col dcols[] = {
 	{ "more", NULL, QUERY_COUNT, 0, "", 0, 1, 0 },
 	{ "domain", NULL, QUERY_TEXT, 0, "", 0, 0, 0 },
 };
-static const struct query_cmd dcmd = { "d", "test", "test", "", dcols, 5 };
+static const struct query_cmd dcmd = { "d", "test", "test", "", dcols, 5,
+	NULL, NULL, NULL, 0, 0 };
 
 START_TEST(test_query_table_fair_widths_then_left_out_columns)
 {
@@ -1191,6 +1345,432 @@ START_TEST(test_query_sources_add_up_to_summary)
 }
 END_TEST
 
+/* --- report, new-sources, readiness: what the goldens hold ----------- */
+
+START_TEST(test_query_report_not_found_writes_nothing)
+{
+	struct q	 q = { "report", QUERY_TABLE, NULL, NULL, NULL, -1, 0 };
+	struct qx	 x = { "no-such-id", 1, 0 };
+	struct dm_err	 err = { 0 };
+	char		*got;
+	int		 fmt, rc;
+
+	for (fmt = QUERY_TABLE; fmt <= QUERY_JSON; fmt++) {
+		q.format = (enum query_format)fmt;
+		got = run_engine(&q, &x, &rc, &err);
+		ck_assert_int_eq(rc, -1);
+		ck_assert_int_eq(err.scope, DM_EMSG);
+		ck_assert_str_eq(err.msg, "no report \"no-such-id\"");
+		ck_assert_str_eq(got, "");
+		free(got);
+	}
+	/* it exists, but not for that domain and range */
+	x.arg = "shared-id";
+	q.domain = "example.com";
+	q.since = "2024-01-01";
+	got = run_engine(&q, &x, &rc, &err);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(err.msg, "no report \"shared-id\" of domain "
+	    "example.com with its begin in [--since, --until)");
+	free(got);
+	/* an ID with control characters is named escaped */
+	x.arg = "a\x1b[2Jb";
+	q.domain = NULL;
+	q.since = NULL;
+	got = run_engine(&q, &x, &rc, &err);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(err.msg, "no report \"a\\x1b[2Jb\"");
+	free(got);
+}
+END_TEST
+
+START_TEST(test_query_report_is_found_by_id_with_controls)
+{
+	struct q	 q = { "report", QUERY_CSV, NULL, NULL, NULL, -1, 0 };
+	struct qx	 x = { "=HYPERLINK(\"http://evil/\")", 1, 0 };
+	char		*got = run_queryx(&q, &x);
+
+	/* the ID is a parameter, compared as sent; CSV neutralises it */
+	ck_assert_ptr_nonnull(strstr(got, "\r\n\"Ev\x1b[31mil, \"\"Corp\"\"\","
+	    "\"'=HYPERLINK(\"\"http://evil/\"\")\",example.org,"));
+	free(got);
+}
+END_TEST
+
+START_TEST(test_query_report_records_are_streamed_in_order)
+{
+	struct q	 q = { "report", QUERY_CSV, NULL, NULL, NULL, -1, 0 };
+	struct qx	 x = { "g-1", 1, 0 };
+	char		*got = run_queryx(&q, &x);
+	const char	*p = got;
+	const char	*ips[] = { ",192.0.2.10,1000,", ",192.0.2.10,20,",
+			    ",192.0.2.20,50,", ",192.0.2.30,30,",
+			    ",192.0.2.30,5,", ",198.51.100.40,7,",
+			    ",198.51.100.50,3," };
+	size_t		 i;
+
+	/* CSV and JSON have no default limit: all 7, in rec_no order */
+	for (i = 0; i < nitems(ips); i++) {
+		ck_assert_msg((p = strstr(p, ips[i])) != NULL, "%s", ips[i]);
+		p++;
+	}
+	ck_assert_ptr_null(strstr(p, "\r\ngoogle.com,g-1"));
+	free(got);
+}
+END_TEST
+
+START_TEST(test_query_new_sources_is_first_appearance)
+{
+	struct q	 q = { "new-sources", QUERY_CSV, NULL, "2024-03-01",
+			    "2024-03-05", -1, 0 };
+	struct qx	 x = { NULL, 1, 0 };
+	char		*got = run_queryx(&q, &x);
+
+	/*
+	 * In range: 192.0.2.10 for shop.example (2024-03-01, but seen in
+	 * January: not new) and for example.org (2024-03-02: new), the
+	 * sources of r2, of the example.org report and 198.51.100.60.
+	 */
+	ck_assert_str_eq(got, "domain,source_ip,first_seen,last_seen,"
+	    "reports,messages,dmarc_pass,dmarc_fail,dkim_aligned,spf_aligned,"
+	    "header_from,reporters\r\n"
+	    "example.com,2001:db8::1,2024-03-02T00:00:00Z,"
+	    "2024-03-02T00:00:00Z,1,10,10,0,0,10,example.com,Yahoo! Inc.\r\n"
+	    "example.org,203.0.113.5,2024-03-03T00:00:00Z,"
+	    "2024-03-03T00:00:00Z,1,7,7,0,7,0,example.org,"
+	    "\"Ev\x1b[31mil, \"\"Corp\"\"\"\r\n"
+	    "example.com,192.0.2.9,2024-03-02T00:00:00Z,2024-03-02T00:00:00Z,"
+	    "1,5,0,5,0,0,\"'=HYPERLINK(\"\"x\"\")\x1b[2J,\tz.example\","
+	    "Yahoo! Inc.\r\n"
+	    "example.org,192.0.2.10,2024-03-02T00:00:00Z,2024-03-02T00:00:00Z,"
+	    "1,4,4,0,4,4,example.org,dmarcrep@microsoft.com\r\n"
+	    "shop.example,198.51.100.60,2024-03-01T00:00:00Z,"
+	    "2024-03-01T00:00:00Z,1,2,0,2,0,0,shop.example,Mail.Ru\r\n");
+	free(got);
+	/* nothing new: an empty array, for a cron job */
+	q.format = QUERY_JSON;
+	q.domain = "shop.example";
+	q.since = "2024-03-02";
+	got = run_queryx(&q, &x);
+	ck_assert_str_eq(got, "[]\n");
+	free(got);
+}
+END_TEST
+
+START_TEST(test_query_readiness_figures_add_up)
+{
+	struct q	 q = { "readiness", QUERY_JSON, "shop.example", NULL,
+			    NULL, -1, 0 };
+	struct qx	 x = { NULL, 1, 0 };
+	char		*got = run_queryx(&q, &x);
+
+	/*
+	 * [2024-02-04, 2024-03-05): g-1 (1,115 messages) and shared-id
+	 * (250,002); failing: 20 + 50 + 5 + 7 + 3 + 2 = 87, of which 20
+	 * (192.0.2.10) and 5 (192.0.2.30) from sources that also pass.
+	 */
+	ck_assert_ptr_nonnull(strstr(got, "\"policy\": {\"p\": \"quarantine\", "
+	    "\"sp\": \"none\", \"pct\": 50}, \"reports\": 2, \"messages\": "
+	    "251117, \"dmarc_fail\": 87, \"dmarc_fail_pct\": 0.03, "
+	    "\"sources_total\": 6, \"sources_failing\": 6, \"fail_also_pass\": "
+	    "25, \"fail_also_pass_pct\": 28.74, \"fail_never_pass\": 62, "
+	    "\"fail_never_pass_pct\": 71.26, \"verdict\": \"not ready: 0.03% "
+	    "of mail (87 messages from 6 sources) would be affected, 25 of "
+	    "them from 2 sources that also pass: fix those first\""));
+	free(got);
+	/* one rule each, worst first */
+	q.format = QUERY_CSV;
+	got = run_queryx(&q, &x);
+	ck_assert_str_eq(got, "domain,source_ip,messages,dmarc_pass,"
+	    "dmarc_fail,fail_share_pct,fix,dkim,spf\r\n"
+	    "shop.example,192.0.2.20,50,0,50,57.47,spf,,"
+	    "mailer.crm.example/mfrom=pass\r\n"
+	    "shop.example,192.0.2.10,251020,251000,20,22.99,dkim,"
+	    "esp.example/esp1=pass,bounce.esp.example/mfrom=pass\r\n"
+	    "shop.example,198.51.100.40,7,0,7,8.05,forwarder,"
+	    "shop.example/s2024=fail,forwarder.example/mfrom=softfail\r\n"
+	    "shop.example,192.0.2.30,35,30,5,5.75,both,,\r\n"
+	    "shop.example,198.51.100.50,3,0,3,3.45,unknown sender,,"
+	    "forged.example/mfrom=fail\r\n"
+	    "shop.example,198.51.100.60,2,0,2,2.3,forwarder,"
+	    "shop.example/s2024=fail,\"lists.example/helo=pass, "
+	    "lists.example/mfrom=pass\"\r\n");
+	free(got);
+}
+END_TEST
+
+/* Every escape sequence of SGR (ESC [ digits m) taken out of s. */
+static char *
+strip_sgr(const char *s)
+{
+	char	*out = xstrdup(s), *o = out;
+	size_t	 n;
+
+	while (*s != '\0') {
+		if (s[0] == '\x1b' && s[1] == '[' &&
+		    s[2 + (n = strspn(s + 2, "0123456789"))] == 'm' && n > 0) {
+			s += n + 3;
+			continue;
+		}
+		*o++ = *s++;
+	}
+	*o = '\0';
+	return out;
+}
+
+static const struct {
+	struct q	 q;
+	struct qx	 x;
+} colored[] = {
+	{ { "summary", QUERY_TABLE, NULL, NULL, NULL, -1, 0 },
+	    { NULL, 0, 1 } },
+	{ { "failures", QUERY_TABLE, NULL, NULL, NULL, -1, 60 },
+	    { NULL, 0, 1 } },
+	{ { "report", QUERY_TABLE, NULL, NULL, NULL, -1, 0 },
+	    { "r2", 1, 1 } },
+	{ { "new-sources", QUERY_TABLE, NULL, NULL, NULL, -1, 100 },
+	    { NULL, 1, 1 } },
+	{ { "readiness", QUERY_TABLE, "shop.example", NULL, NULL, -1, 50 },
+	    { NULL, 1, 1 } },
+	{ { "readiness", QUERY_TABLE, "example.com", NULL, NULL, -1, 0 },
+	    { NULL, 1, 1 } },
+};
+
+/* Colour adds escapes and changes nothing else: not a width. */
+START_TEST(test_query_color_is_only_escapes)
+{
+	struct q	 q = colored[_i].q;
+	struct qx	 x = colored[_i].x;
+	char		*with, *without, *stripped;
+	const char	*p;
+
+	with = run_queryx(&q, &x);
+	x.color = 0;
+	without = run_queryx(&q, &x);
+	ck_assert_msg(strncmp(with, "\x1b[1m", 4) == 0 ||
+	    strstr(with, "\n\x1b[1m") != NULL, "%s", visible(with));
+	stripped = strip_sgr(with);
+	ck_assert_str_eq(stripped, without);
+	/* the data's own escapes stay visible, never raw */
+	for (p = stripped; *p != '\0'; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 || *p == '\n',
+		    "raw control byte 0x%02x", (unsigned char)*p);
+	free(with);
+	free(without);
+	free(stripped);
+	/* CSV and JSON: never */
+	x.color = 1;
+	q.format = QUERY_JSON;
+	with = run_queryx(&q, &x);
+	ck_assert_ptr_null(strstr(with, "\x1b["));
+	free(with);
+}
+END_TEST
+
+static const struct {
+	enum query_color when;
+	int		 tty;
+	const char	*term, *no_color;
+	int		 want;
+} color_cases[] = {
+	{ QUERY_COLOR_AUTO, 1, "xterm-256color", NULL, 1 },
+	{ QUERY_COLOR_AUTO, 1, "xterm", "", 1 },	/* empty: unset */
+	{ QUERY_COLOR_AUTO, 1, "xterm", "1", 0 },
+	{ QUERY_COLOR_AUTO, 1, "xterm", "0", 0 },	/* any value */
+	{ QUERY_COLOR_AUTO, 0, "xterm", NULL, 0 },	/* a pipe, a file */
+	{ QUERY_COLOR_AUTO, 1, "dumb", NULL, 0 },
+	{ QUERY_COLOR_AUTO, 1, NULL, NULL, 0 },
+	{ QUERY_COLOR_AUTO, 1, "", NULL, 0 },
+	{ QUERY_COLOR_ALWAYS, 0, NULL, "1", 1 },	/* explicit wins */
+	{ QUERY_COLOR_ALWAYS, 1, "dumb", NULL, 1 },
+	{ QUERY_COLOR_NEVER, 1, "xterm", NULL, 0 },
+};
+
+START_TEST(test_query_use_color)
+{
+	ck_assert_int_eq(query_use_color(color_cases[_i].when,
+	    color_cases[_i].tty, color_cases[_i].term,
+	    color_cases[_i].no_color), color_cases[_i].want);
+}
+END_TEST
+
+START_TEST(test_query_parse_color_and_arg)
+{
+	struct dm_err		 err = { 0 };
+	enum query_color	 c = QUERY_COLOR_NEVER;
+	char			 big[DM_MAX_FIELD + 2];
+
+	ck_assert_int_eq(query_parse_color("auto", &c, &err), 0);
+	ck_assert_int_eq(c, QUERY_COLOR_AUTO);
+	ck_assert_int_eq(query_parse_color("always", &c, &err), 0);
+	ck_assert_int_eq(c, QUERY_COLOR_ALWAYS);
+	ck_assert_int_eq(query_parse_color("never", &c, &err), 0);
+	ck_assert_int_eq(c, QUERY_COLOR_NEVER);
+	ck_assert_int_eq(query_parse_color("yes", &c, &err), -1);
+	ck_assert_int_eq(err.scope, DM_ECONFIG);
+	ck_assert_str_eq(err.msg, "bad colour \"yes\": auto, always or never");
+
+	ck_assert_int_eq(query_parse_arg("shared-id", &err), 0);
+	ck_assert_int_eq(query_parse_arg("-tab\there\x01", &err), 0);
+	ck_assert_int_eq(query_parse_arg("", &err), -1);
+	ck_assert_int_eq(query_parse_arg("a\xff", &err), -1);
+	ck_assert_str_eq(err.msg, "bad ID \"a\\xff\": invalid UTF-8");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(query_parse_arg(big, &err), -1);
+	big[sizeof(big) - 2] = '\0';
+	ck_assert_int_eq(query_parse_arg(big, &err), 0);
+}
+END_TEST
+
+START_TEST(test_query_check_operand_and_domain)
+{
+	struct query_opts	 o;
+	struct dm_err		 err = { 0 };
+
+	query_opts_init(&o);
+	ck_assert_int_eq(query_check(query_find("report"), &o, &err), -1);
+	ck_assert_int_eq(err.scope, DM_ECONFIG);
+	ck_assert_str_eq(err.msg, "report needs ID");
+	ck_assert_int_eq(query_check(query_find("readiness"), &o, &err), -1);
+	ck_assert_str_eq(err.msg, "readiness needs --domain D");
+	ck_assert_int_eq(query_check(query_find("new-sources"), &o, &err), 0);
+	o.domain = "example.com";
+	ck_assert_int_eq(query_check(query_find("readiness"), &o, &err), 0);
+	o.arg = "x";
+	ck_assert_int_eq(query_check(query_find("summary"), &o, &err), -1);
+	ck_assert_str_eq(err.msg, "summary takes no argument");
+	ck_assert_int_eq(query_check(query_find("report"), &o, &err), 0);
+	/* query_run checks before it asks the database anything */
+	o.arg = NULL;
+	ck_assert_int_eq(query_run(NULL, query_find("report"), &o, stdout,
+	    &err), -1);
+	ck_assert_int_eq(err.scope, DM_ECONFIG);
+}
+END_TEST
+
+/* A head and its details, synthetic: the block's rules one by one. */
+static const struct query_col bcols[] = {
+	{ "key", NULL, QUERY_COUNT, 0, "", 0, 0, QUERY_HIDDEN },
+	{ "name", NULL, QUERY_TEXT, 0, "", 0, 0, QUERY_CSVKEY },
+	{ "a", NULL, QUERY_TEXT, 0, "", 0, 0, QUERY_NEST },
+	{ "bee", NULL, QUERY_TEXT, 0, "", 0, 0, QUERY_NEST },
+	{ "empty", NULL, QUERY_TEXT, 0, "", 0, 0, 0 },
+	{ "n", NULL, QUERY_COUNT, 0, "", 0, 0, QUERY_ALERT },
+	{ "n_pct", NULL, QUERY_PCT, 0, "", 0, 0, 0 },
+	{ "until", NULL, QUERY_TIME, 0, "", 0, 0, QUERY_DAYEND },
+	{ "say", NULL, QUERY_TEXT, 0, "", 0, 0, QUERY_VERDICT },
+};
+static const struct query_col bdcols[] = {
+	{ "x", NULL, QUERY_TEXT, 0, "", 0, 0, 0 },
+};
+static const struct query_cmd bdetail = { "items", "", "", "", bdcols, 1,
+	NULL, NULL, NULL, 0, 0 };
+static const struct query_cmd bcmd = { "b", "", "", "", bcols,
+	nitems(bcols), &bdetail, "both", NULL, 0, 0 };
+
+static char *
+render_b(const char *const *head, const char *const *items, int n,
+    enum query_format fmt, int width, int color)
+{
+	struct query_opts	 o;
+	struct dm_err		 err = { 0 };
+	PGresAttDesc		 att[nitems(bcols)];
+	PGresult		*h, *d;
+	FILE			*f;
+	char			*out = NULL;
+	size_t			 len = 0;
+	int			 c;
+
+	memset(att, 0, sizeof(att));
+	for (c = 0; c < (int)nitems(bcols); c++)
+		att[c].name = (char *)bcols[c].name;
+	h = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	ck_assert_int_eq(PQsetResultAttrs(h, nitems(bcols), att), 1);
+	for (c = 0; c < (int)nitems(bcols); c++)
+		ck_assert_int_eq(PQsetvalue(h, 0, c, (char *)head[c],
+		    head[c] == NULL ? -1 : (int)strlen(head[c])), 1);
+	d = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	att[0].name = "x";
+	ck_assert_int_eq(PQsetResultAttrs(d, 1, att), 1);
+	for (c = 0; c < n; c++)
+		ck_assert_int_eq(PQsetvalue(d, c, 0, (char *)items[c],
+		    (int)strlen(items[c])), 1);
+	query_opts_init(&o);
+	o.format = fmt;
+	o.width = width;
+	o.color = color;
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_msg(query_render_part(&bcmd, h, 0, d, n, n > 1, 7, &o, f,
+	    &err) == 0, "%s", err.msg);
+	fclose(f);
+	PQclear(h);
+	PQclear(d);
+	return out;
+}
+
+START_TEST(test_query_render_part_block)
+{
+	const char	*head[] = { "42", "N\x1b[1m", "1", "two words",
+			    NULL, "5", "0", "2024-03-03 00:00:00+00",
+			    "ready for this: a sentence that wraps here" };
+	const char	*items[] = { "i1", "=i2" };
+	char		*got;
+
+	got = render_b(head, items, 2, QUERY_TABLE, 30, 0);
+	ck_assert_str_eq(got,
+	    "name:  N\\x1b[1m\n"
+	    "both:  a=1 bee=two words\n"	/* nested, on one line */
+	    "n:     5 (<0.01%)\n"		/* 0%, but not nothing */
+	    "until: 2024-03-03 00:00\n"	/* a midnight end: no day */
+	    "ready for this: a sentence\n"	/* wrapped at 30 */
+	    "that wraps here\n"
+	    "\n"
+	    "x\n"
+	    "---\n"
+	    "i1\n"
+	    "=i2\n"
+	    "(7 more rows not shown: --limit N for more, --limit 0 for "
+	    "all)\n");
+	free(got);
+	/* the nest line wraps under its value, a long word is cut */
+	head[3] = "two words-and-a-very-long-one";
+	got = render_b(head, items, 0, QUERY_TABLE, 22, 1);
+	ck_assert_str_eq(got,
+	    "name:  N\\x1b[1m\n"
+	    "both:  a=1 bee=two\n"
+	    "       words-and-a-ve\xe2\x80\xa6\n"
+	    "n:     \x1b[31m5 (<0.01%)\x1b[0m\n"
+	    "until: 2024-03-03 00:\xe2\x80\xa6\n"	/* cut, not wrapped */
+	    "\x1b[32mready for this: a\x1b[0m\n"
+	    "\x1b[32msentence that wraps\x1b[0m\n"
+	    "\x1b[32mhere\x1b[0m\n"
+	    "\n"
+	    "\x1b[1mx\x1b[0m\n"
+	    "-\n"
+	    "(no rows)\n");
+	free(got);
+	head[3] = "two words";
+	got = render_b(head, items, 2, QUERY_JSON, 0, 1);
+	ck_assert_str_eq(got, "[\n"
+	    "  {\"name\": \"N\\u001b[1m\", \"both\": {\"a\": \"1\", "
+	    "\"bee\": \"two words\"}, \"empty\": null, \"n\": 5, "
+	    "\"n_pct\": 0, \"until\": \"2024-03-03T00:00:00Z\", \"say\": "
+	    "\"ready for this: a sentence that wraps here\", \"items\": [\n"
+	    "    {\"x\": \"i1\"},\n"
+	    "    {\"x\": \"=i2\"}\n"
+	    "  ]}\n"
+	    "]\n");
+	free(got);
+	got = render_b(head, items, 0, QUERY_JSON, 0, 0);
+	ck_assert_ptr_nonnull(strstr(got, "\"items\": []}\n]\n"));
+	free(got);
+	got = render_b(head, items, 2, QUERY_CSV, 0, 1);
+	ck_assert_str_eq(got, "name,x\r\nN\x1b[1m,i1\r\nN\x1b[1m,'=i2\r\n");
+	free(got);
+}
+END_TEST
+
 /* --- the binary -------------------------------------------------------- */
 
 START_TEST(test_dmarcq_exit_2_on_usage_errors)
@@ -1305,6 +1885,100 @@ START_TEST(test_dmarcq_database_resolution_order)
 }
 END_TEST
 
+START_TEST(test_dmarcq_report_and_readiness_exit_codes)
+{
+	struct bin	 r;
+
+	run_bin(&r, scenario_db, "report", "no-such-id", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "dmarcq: no report \"no-such-id\"\n");
+	ck_assert_str_eq(r.out, "");
+	bin_free(&r);
+
+	run_bin(&r, scenario_db, "report", "shared-id", "--domain",
+	    "example.com", "--format", "json", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "dmarcq: no report \"shared-id\" of domain "
+	    "example.com\n");
+	ck_assert_str_eq(r.out, "");
+	bin_free(&r);
+
+	run_bin(&r, scenario_db, "report", "shared-id", "--format", "csv",
+	    "--domain", "example.org", NULL);
+	ck_assert_msg(r.status == 0, "%d: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "\r\n,shared-id,example.org,"));
+	bin_free(&r);
+
+	/* usage: before any database is asked */
+	run_bin(&r, NULL, "report", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "dmarcq: report needs ID\n"
+	    "Try 'dmarcq --help'.\n");
+	bin_free(&r);
+
+	run_bin(&r, NULL, "report", "a", "b", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "report takes one ID"));
+	bin_free(&r);
+
+	run_bin(&r, NULL, "report", "a\xff", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "bad ID \"a\\xff\""));
+	bin_free(&r);
+
+	run_bin(&r, NULL, "readiness", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "dmarcq: readiness needs --domain D\n"
+	    "Try 'dmarcq --help'.\n");
+	bin_free(&r);
+
+	run_bin(&r, NULL, "new-sources", "x", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "new-sources takes no argument"));
+	bin_free(&r);
+
+	run_bin(&r, NULL, "summary", "--color", "sometimes", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "--color: bad colour "
+	    "\"sometimes\""));
+	bin_free(&r);
+
+	run_bin(&r, scenario_db, "readiness", "--domain", "example.org",
+	    "--format", "json", NULL);
+	ck_assert_msg(r.status == 0, "%d: %s", r.status, r.err);
+	/* the default period ends now: no reports of 2024 in it */
+	ck_assert_ptr_nonnull(strstr(r.out, "\"verdict\": \"no data: no "
+	    "report of example.org in the period\", \"sources\": []}\n]\n"));
+	bin_free(&r);
+}
+END_TEST
+
+START_TEST(test_dmarcq_color_decision)
+{
+	struct bin	 r;
+
+	/* stdout is a file: auto is off */
+	run_bin(&r, NULL, "summary", "--db", fixture_db, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_null(strchr(r.out, '\x1b'));
+	bin_free(&r);
+	/* always: even with NO_COLOR, since it is asked for */
+	setenv("NO_COLOR", "1", 1);
+	run_bin(&r, NULL, "summary", "--db", fixture_db, "--color=always",
+	    NULL);
+	unsetenv("NO_COLOR");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strncmp(r.out, "\x1b[1mdomain ", 11) == 0, "%s",
+	    visible(r.out));
+	ck_assert_ptr_nonnull(strstr(r.out, " \x1b[31m234,572\x1b[0m "));
+	bin_free(&r);
+	run_bin(&r, NULL, "summary", "--db", fixture_db, "--color", "always",
+	    "--format", "csv", NULL);
+	ck_assert_ptr_null(strchr(r.out, '\x1b'));
+	bin_free(&r);
+}
+END_TEST
+
 START_TEST(test_dmarcq_help)
 {
 	struct bin	 r;
@@ -1340,6 +2014,50 @@ START_TEST(test_dmarcq_help)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "\n  outcome "));
 	bin_free(&r);
+	/* the newer commands, their operand, their details' columns */
+	run_bin(&r, NULL, "--help", NULL);
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  report ID one aggregate "
+	    "report in full"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  new-sources\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  readiness would a stricter "
+	    "policy hurt?"));
+	ck_assert_ptr_nonnull(strstr(r.out, "records:\n            "
+	    "source_ip count disposition"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  --color WHEN "));
+	ck_assert_ptr_nonnull(strstr(r.out, "\n  1  report: no report has "
+	    "the ID"));
+	bin_free(&r);
+	run_bin(&r, NULL, "readiness", "--help", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "readiness\n       --domain D "
+	    "[--since T]"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\nColumns of sources (JSON: "
+	    "the array \"sources\"):\n  source_ip "));
+	ck_assert_ptr_nonnull(strstr(r.out, "  unknown sender\n"));
+	bin_free(&r);
+	run_bin(&r, NULL, "new-sources", "--help", NULL);
+	ck_assert_ptr_nonnull(strstr(r.out, "the 7 days before --until"));
+	bin_free(&r);
+}
+
+/* Every line of every help fits 80 columns. */
+START_TEST(test_dmarcq_help_fits_80_columns)
+{
+	struct bin	 r;
+	const char	*p, *nl;
+	size_t		 i;
+
+	for (i = 0; i <= query_ncmds; i++) {
+		if (i < query_ncmds)
+			run_bin(&r, NULL, query_cmds[i].name, "--help", NULL);
+		else
+			run_bin(&r, NULL, "--help", NULL);
+		ck_assert_int_eq(r.status, 0);
+		for (p = r.out; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+			ck_assert_msg(nl - p <= 80, "%s: %.*s", i < query_ncmds ?
+			    query_cmds[i].name : "--help", (int)(nl - p), p);
+		bin_free(&r);
+	}
 }
 END_TEST
 
@@ -1353,7 +2071,7 @@ test_suite(void)
 	(void)test_need_db();
 	tcase_add_unchecked_fixture(tc, db_setup, db_teardown);
 	tcase_add_loop_test(tc, test_query_golden_output, 0,
-	    golden_pair(INT_MAX, NULL, NULL));
+	    golden_pair(INT_MAX, NULL, NULL, NULL));
 	tcase_add_test(tc, test_query_summary_figures);
 	tcase_add_test(tc, test_query_table_thousands_separators);
 	tcase_add_test(tc, test_query_csv_neutralises_formulas);
@@ -1385,10 +2103,24 @@ test_suite(void)
 	tcase_add_test(tc, test_query_failures_only_from_failing_records);
 	tcase_add_test(tc, test_query_failures_hostile_text_in_every_format);
 	tcase_add_test(tc, test_query_sources_add_up_to_summary);
+	tcase_add_test(tc, test_query_report_not_found_writes_nothing);
+	tcase_add_test(tc, test_query_report_is_found_by_id_with_controls);
+	tcase_add_test(tc, test_query_report_records_are_streamed_in_order);
+	tcase_add_test(tc, test_query_new_sources_is_first_appearance);
+	tcase_add_test(tc, test_query_readiness_figures_add_up);
+	tcase_add_loop_test(tc, test_query_color_is_only_escapes, 0,
+	    nitems(colored));
+	tcase_add_loop_test(tc, test_query_use_color, 0, nitems(color_cases));
+	tcase_add_test(tc, test_query_parse_color_and_arg);
+	tcase_add_test(tc, test_query_check_operand_and_domain);
+	tcase_add_test(tc, test_query_render_part_block);
 	tcase_add_test(tc, test_dmarcq_exit_2_on_usage_errors);
 	tcase_add_test(tc, test_dmarcq_exit_3_when_unreachable_or_unmigrated);
 	tcase_add_test(tc, test_dmarcq_database_resolution_order);
 	tcase_add_test(tc, test_dmarcq_help);
+	tcase_add_test(tc, test_dmarcq_help_fits_80_columns);
+	tcase_add_test(tc, test_dmarcq_report_and_readiness_exit_codes);
+	tcase_add_test(tc, test_dmarcq_color_decision);
 	suite_add_tcase(s, tc);
 	return s;
 }
