@@ -40,18 +40,32 @@ echo
 echo "== dmarcq reports --limit 10"
 build/src/dmarcq reports --limit 10
 
-# The samples are years old: the page covers the 400 days (the most it
-# shows) up to the newest of them, not the default last 30 days.
+# The samples are years old: the page and the period questions cover the
+# 400 days (the most a page shows) up to the newest of them, not the
+# default last 30 days.
 range=$(psql "$DMARCD_DB" -Atc "SELECT
     (max(begin_time) AT TIME ZONE 'UTC')::date - 399,
     (max(begin_time) AT TIME ZONE 'UTC')::date + 1 FROM dmarc.report") ||
 	range=
+busiest=$(psql "$DMARCD_DB" -Atc "SELECT domain FROM dmarc.report
+    GROUP BY domain ORDER BY sum(messages) DESC, domain LIMIT 1") ||
+	busiest=
 page=
 if [ -n "${range%|*}" ]; then
+	since=${range%|*}; until=${range#*|}
 	echo
-	echo "== dmarcq html -o build/dmarc-report.html --since ${range%|*} --until ${range#*|}"
+	echo "== dmarcq new-sources --since $since --until $until --limit 5"
+	build/src/dmarcq new-sources --since "$since" --until "$until" --limit 5
+	if [ -n "$busiest" ]; then
+		echo
+		echo "== dmarcq readiness --domain $busiest --since $since --until $until --limit 5"
+		build/src/dmarcq readiness --domain "$busiest" --since "$since" \
+		    --until "$until" --limit 5
+	fi
+	echo
+	echo "== dmarcq html -o build/dmarc-report.html --since $since --until $until"
 	build/src/dmarcq html -o build/dmarc-report.html \
-	    --since "${range%|*}" --until "${range#*|}" &&
+	    --since "$since" --until "$until" &&
 		page="
 The charts of those 400 days, one self-contained page (no network):
   $top/build/dmarc-report.html"
@@ -61,6 +75,12 @@ $page
 
 The database keeps running. To query it yourself:
   export DMARCD_DB='$DMARCD_DB'
+  build/src/dmarcq sources          who sends mail as my domains?
+  build/src/dmarcq failures         which of them fail, and why?
+  build/src/dmarcq new-sources      what started sending this week?
+  build/src/dmarcq readiness --domain D
+                                    may D move to p=quarantine or reject?
+  build/src/dmarcq report ID        one report, whole
   build/src/dmarcq --help
 Stop it with:  tests/pg.sh stop $pgdir
 MSG
