@@ -609,7 +609,11 @@ static const char ready_sql[] =
 	"  coalesce(sum(dmarc_fail) FILTER (WHERE dmarc_pass > 0), 0)::bigint"
 	"  AS also,"
 	"  coalesce(sum(dmarc_fail) FILTER (WHERE dmarc_pass = 0), 0)::bigint"
-	"  AS never FROM fs),"
+	"  AS never,"
+	/* senders that exist but are set up wrong, passing or not */
+	"  count(*) FILTER (WHERE fix IN ('dkim', 'spf', 'both')) AS nfix,"
+	"  coalesce(sum(dmarc_fail) FILTER (WHERE fix IN ('dkim', 'spf',"
+	"  'both')), 0)::bigint AS fixm FROM fs),"
 	" v AS (SELECT CASE WHEN t.dmarc_fail > 0"
 	"  AND round(100.0 * t.dmarc_fail / t.messages, 2) = 0"
 	"  THEN '<0.01' ELSE " PCT("t.dmarc_fail", "t.messages") " END"
@@ -626,11 +630,15 @@ static const char ready_sql[] =
 	"  THEN 'no data: no report of ' || $1 || ' in the period'"
 	" WHEN t.dmarc_fail = 0"
 	"  THEN 'ready for p=reject: no message failed DMARC'"
-	" WHEN f.also = 0 THEN 'ready for p=quarantine: ' || v.hit"
-	" ELSE 'not ready: ' || v.hit || ', ' || " NUM("f.also")
-	"  || ' of them from ' || " NUM("f.nalso") " || "
-	" CASE WHEN f.nalso = 1 THEN ' source that also passes: fix it'"
-	"  ELSE ' sources that also pass: fix those' END || ' first'"
+	" WHEN f.fixm = 0 THEN 'ready for p=quarantine: ' || v.hit"
+	"  || ', all from sources that never authenticate (forged, or"
+	" not set up at all: check that none is yours) or forwarders'"
+	" ELSE 'not ready: ' || v.hit || ', ' || " NUM("f.fixm")
+	"  || ' of them from ' || " NUM("f.nfix") " || "
+	" CASE WHEN f.nfix = 1 THEN ' sender'"
+	"  ELSE ' senders' END || ' set up wrong (fix: dkim, spf or both):"
+	" fix ' || CASE WHEN f.nfix = 1 THEN 'it' ELSE 'those' END"
+	"  || ' first'"
 	" END"
 	" FROM t, f, v LEFT JOIN LATERAL (SELECT coalesce(p, p_raw) AS p,"
 	"  coalesce(sp, sp_raw) AS sp, pct FROM dmarc.report"
@@ -676,13 +684,12 @@ static const struct query_cmd ready_sources = {
 const struct query_cmd query_cmds[] = {
 	{ "summary", "one row per policy domain",
 	    "One row per policy domain with the totals of its reports'\n"
-	    "records, sorted by domain. The figures come from the view\n"
-	    "dmarc.daily_domain, the same that dashboards read: they add up\n"
-	    "whole UTC days of the reports' begin. With --since/--until a day\n"
-	    "counts when it overlaps [since, until); for bounds at midnight\n"
-	    "UTC (YYYY-MM-DD) that is exactly the reports whose begin is in\n"
-	    "the range. Domains without records in the range are not\n"
-	    "listed.\n",
+	    "records, sorted by domain, from the reports whose begin is in\n"
+	    "[since, until); --domain selects the policy domain. The figures\n"
+	    "are the totals each report carries (summed when it was stored),\n"
+	    "which the view dmarc.daily_domain adds up per UTC day for\n"
+	    "dashboards. Domains without reports in the range are not\n"
+	    "listed; a report without records counts in reports.\n",
 	    summary_sql, summary_cols, nitems(summary_cols),
 	    NULL, NULL, NULL, 0, 0 },
 	{ "reports", "ingested aggregate reports, newest first",
@@ -814,10 +821,12 @@ const struct query_cmd query_cmds[] = {
 	    "              forged, or a service not set up at all\n"
 	    "The verdict: \"no data\" without records in the period; \"ready\n"
 	    "for p=reject\" when no message failed; \"ready for\n"
-	    "p=quarantine\" when all failing messages come from sources\n"
-	    "that never pass; else \"not ready\", with how many came from\n"
-	    "sources that also pass: fix those first. It counts messages,\n"
-	    "not the current pct: at pct=100 every failing one is hit.\n"
+	    "p=quarantine\" when every failing message comes from an\n"
+	    "unknown sender or a forwarder; else \"not ready\", with how\n"
+	    "many came from senders set up wrong (fix dkim, spf or both:\n"
+	    "they sign or pass SPF for another domain, or pass at other\n"
+	    "times): fix those first. It counts messages, not the current\n"
+	    "pct: at pct=100 every failing one is hit.\n"
 	    "\n"
 	    "A table shows the summary as \"key: value\" lines (p, sp and pct\n"
 	    "on one line, a percentage in parentheses after its count), the\n"
