@@ -11,6 +11,7 @@
  * (to review a change and copy it over the golden files).
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2048,7 +2049,8 @@ START_TEST(test_dmarcq_help)
 START_TEST(test_dmarcq_help_fits_80_columns)
 {
 	struct bin	 r;
-	const char	*p, *nl;
+	const char	*p, *nl, *c;
+	ptrdiff_t	 n;
 	size_t		 i;
 
 	for (i = 0; i <= query_ncmds; i++) {
@@ -2057,9 +2059,18 @@ START_TEST(test_dmarcq_help_fits_80_columns)
 		else
 			run_bin(&r, NULL, "--help", NULL);
 		ck_assert_int_eq(r.status, 0);
-		for (p = r.out; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
-			ck_assert_msg(nl - p <= 80, "%s: %.*s", i < query_ncmds ?
+		/*
+		 * The configuration's path is the build's ($(sysconfdir)):
+		 * make distcheck's is long. Counted as the default's.
+		 */
+		for (p = r.out; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+			n = nl - p;
+			if ((c = memmem(p, n, SYSCONFDIR, strlen(SYSCONFDIR))) !=
+			    NULL)
+				n -= strlen(SYSCONFDIR) - strlen("/usr/local/etc");
+			ck_assert_msg(n <= 80, "%s: %.*s", i < query_ncmds ?
 			    query_cmds[i].name : "--help", (int)(nl - p), p);
+		}
 		bin_free(&r);
 	}
 }
