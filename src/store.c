@@ -485,17 +485,14 @@ static const char copy_header[] =
     "\0\0\0\0"			/* flags: no OIDs */
     "\0\0\0\0";			/* no header extension */
 
-/* Make room for n more bytes; -1 when that would pass b->max. */
 static int
-cbuf_reserve(struct cbuf *b, size_t n)
+cbuf_grow(struct cbuf *b, size_t n)
 {
 	size_t	want, cap;
 
 	if (n > b->max - b->len)
 		return -1;
 	want = b->len + n;
-	if (want <= b->cap)
-		return 0;
 	cap = b->cap == 0 ? 4096 : b->cap;
 	while (cap < want)
 		cap *= 2;
@@ -504,6 +501,18 @@ cbuf_reserve(struct cbuf *b, size_t n)
 	b->p = xreallocarray(b->p, cap, 1);
 	b->cap = cap;
 	return 0;
+}
+
+/*
+ * Make room for n more bytes; -1 when that would pass b->max. Called for
+ * every field: the room is almost always there.
+ */
+static inline int
+cbuf_reserve(struct cbuf *b, size_t n)
+{
+	if (n <= b->cap - b->len)
+		return 0;
+	return cbuf_grow(b, n);
 }
 
 static int
