@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 
+#include "bounds.h"
 #include "mime.h"
 #include "ruf.h"
 #include "store.h"
@@ -767,12 +768,13 @@ START_TEST(test_store_invalid_utf8_is_emsg)
 	ck_assert_int_eq(err.scope, DM_EMSG);
 	ck_assert_int_eq(rows_everywhere(), 0);
 
-	/* A value PostgreSQL refuses is the report's fault too. */
+	/* So is an address that is none (inet is sent in binary). */
 	make_report("bad", JAN2024);
 	recs[1].source_ip = "not-an-address";
 	ck_assert_int_eq(feed(st, &input, &err), -1);
 	ck_assert_int_eq(err.scope, DM_EMSG);
-	ck_assert_msg(strstr(err.msg, "inet") != NULL, "%s", err.msg);
+	ck_assert_str_eq(err.msg,
+	    "record 2: source address is not an IP address");
 	ck_assert_int_eq(rows_everywhere(), 0);
 
 	/* And the store is still usable. */
@@ -1268,10 +1270,10 @@ START_TEST(test_store_record_too_long_is_emsg)
 	struct dm_err			 err = { 0 };
 	struct store			*st = migrated_store("toolong");
 	static struct report_dkim	 dk[2];
-	size_t				 n = (1u << 20) + (64u << 10);
+	size_t				 n = (4u << 20) + (64u << 10);
 	char				*bs;
 
-	/* Backslashes grow four times as array elements in COPY text. */
+	/* Past the 4 MB bound on a row (COPY binary: bytes as they are). */
 	bs = xmalloc(n + 1);
 	memset(bs, '\\', n);
 	bs[n] = '\0';
@@ -1299,6 +1301,344 @@ START_TEST(test_store_record_too_long_is_emsg)
 	    "rec_no = 2 AND human_result = repeat('\\', length(human_result))"),
 	    1);
 	free(bs);
+	store_free(st);
+}
+END_TEST
+
+/* --- COPY binary: values the server no longer parses from text -------- */
+
+/*
+ * Store n records (copies of recs[0] with their own source addresses
+ * from ips, when not NULL) as one report; returns 0, or -1 (err set)
+ * when anything failed.
+ */
+static int
+feed_n(struct store *st, const struct record *r, const char *const *ips,
+    size_t n, struct dm_err *err)
+{
+	struct report_sink	 sink;
+	struct record		 one;
+	size_t			 i;
+
+	store_sink(st, &input, &sink);
+	if (sink.begin(sink.arg, &rep, err) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		one = *r;
+		if (ips != NULL)
+			one.source_ip = ips[i];
+		if (sink.record(sink.arg, &rep, &one, err) == -1) {
+			sink.abort(sink.arg, &rep);
+			return -1;
+		}
+	}
+	return sink.end(sink.arg, &rep, err);
+}
+
+/*
+ * Addresses go as inet's binary form: each comes back equal to what
+ * PostgreSQL makes of its text, a host (all mask bits), of its family;
+ * an IPv4-mapped IPv6 address stays IPv6.
+ */
+static const struct {
+	const char	*ip;
+	const char	*want;	/* host(), family(), masklen() */
+} addrs[] = {
+	{ "192.0.2.1", "192.0.2.1|4|32" },
+	{ "0.0.0.0", "0.0.0.0|4|32" },
+	{ "255.255.255.255", "255.255.255.255|4|32" },
+	{ "2001:db8::1", "2001:db8::1|6|128" },
+	{ "::", "::|6|128" },
+	{ "::1", "::1|6|128" },
+	{ "::ffff:192.0.2.1", "::ffff:192.0.2.1|6|128" },
+	{ "::ffff:0.0.0.0", "::ffff:0.0.0.0|6|128" },
+	{ "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1|6|128" },
+	{ "fe80::1:2", "fe80::1:2|6|128" },
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff|6|128" },
+};
+
+START_TEST(test_store_addresses_round_trip)
+{
+	const char	*ips[nitems(addrs)];
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("inet");
+	char		 sql[512];
+	size_t		 i;
+
+	make_report("inet", JAN2024);
+	for (i = 0; i < nitems(addrs); i++)
+		ips[i] = addrs[i].ip;
+	ck_assert_msg(feed_n(st, &recs[0], ips, nitems(addrs), &err) == 0,
+	    "%s", err.msg);
+	for (i = 0; i < nitems(addrs); i++) {
+		snprintf(sql, sizeof(sql), "SELECT format('%%s|%%s|%%s', "
+		    "host(source_ip), family(source_ip), masklen(source_ip)) "
+		    "FROM dmarc.record WHERE rec_no = %zu AND "
+		    "source_ip = '%s'::inet AND "
+		    "source_ip::text = '%s'::inet::text", i + 1, addrs[i].ip,
+		    addrs[i].ip);
+		ck_assert_str_eq(qs(sql), addrs[i].want);
+	}
+	store_free(st);
+}
+END_TEST
+
+/* What dm_canon_ip() never writes is the report's fault, caught here. */
+static const char *const bad_addrs[] = {
+	"", "192.0.2.1/24", " 192.0.2.1", "192.0.2.1 ", "192.0.2", "1.2.3.4.5",
+	"192.0.2.256", "fe80::1%eth0", "2001:db8::1/64", "::ffff:1.2.3.4.5",
+	"2001:db8:::1", "example.com",
+};
+
+START_TEST(test_store_bad_address_is_emsg)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("badinet");
+	const char	*ips[2];
+
+	make_report("badinet", JAN2024);
+	ips[0] = "192.0.2.1";
+	ips[1] = bad_addrs[_i];
+	ck_assert_int_eq(feed_n(st, &recs[0], ips, 2, &err), -1);
+	ck_assert_int_eq(err.scope, DM_EMSG);
+	ck_assert_str_eq(err.msg,
+	    "record 2: source address is not an IP address");
+	ck_assert_int_eq(rows_everywhere(), 0);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * begin_time goes as microseconds since 2000-01-01: negative before,
+ * and every row's equals its report's (sent as text) to the second,
+ * from 1970 to the end of 9999.
+ */
+static const struct {
+	int64_t		 t;
+	const char	*want;
+} edge_times[] = {
+	{ 0, "1970-01-01 00:00:00" },
+	{ 946684799, "1999-12-31 23:59:59" },
+	{ 946684800, "2000-01-01 00:00:00" },
+	{ 946684801, "2000-01-01 00:00:01" },
+	{ 951782400, "2000-02-29 00:00:00" },
+	{ 4102444799, "2099-12-31 23:59:59" },
+	{ INT64_C(253402300799), "9999-12-31 23:59:59" },
+};
+
+START_TEST(test_store_times_at_the_edges)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("times");
+	char		 id[32], want[64], sql[512];
+	size_t		 i;
+
+	for (i = 0; i < nitems(edge_times); i++) {
+		snprintf(id, sizeof(id), "t-%zu", i);
+		make_report(id, edge_times[i].t);
+		rep.end = rep.begin;
+		ck_assert_msg(feed(st, &input, &err) == 0, "%s: %s", id,
+		    err.msg);
+		snprintf(sql, sizeof(sql), "SELECT format('%%s|%%s|%%s', "
+		    "min(r.begin_time AT TIME ZONE 'UTC'), count(*), "
+		    "min(extract(epoch FROM r.begin_time))::bigint) FROM dmarc.record r "
+		    "JOIN dmarc.report p ON p.id = r.rep_id AND "
+		    "p.begin_time = r.begin_time WHERE p.report_id = '%s'", id);
+		snprintf(want, sizeof(want), "%s|3|%lld", edge_times[i].want,
+		    (long long)edge_times[i].t);
+		ck_assert_str_eq(qs(sql), want);
+	}
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"),
+	    3 * nitems(edge_times));
+	store_free(st);
+}
+END_TEST
+
+/* Counts go as int8: up to the sum of a report's reaching INT64_MAX. */
+START_TEST(test_store_counts_near_int64_max)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("int64");
+
+	make_report("max", JAN2024);
+	recs[0].count = (uint64_t)INT64_MAX - 12;	/* + 5 + 7 */
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qs("SELECT string_agg(count::text, ',' ORDER BY "
+	    "rec_no) FROM dmarc.record"), "9223372036854775795,5,7");
+	ck_assert_str_eq(qs("SELECT messages FROM dmarc.report"),
+	    "9223372036854775807");
+
+	make_report("over", JAN2024);
+	recs[0].count = (uint64_t)INT64_MAX - 11;
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_EMSG);
+	ck_assert_str_eq(err.msg, "record: count too large");
+	make_report("over2", JAN2024);
+	recs[1].count = (uint64_t)INT64_MAX + 1;
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_str_eq(err.msg, "record: count too large");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 1);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * Arrays go as one dimension from 1 with a has-NULLs flag: NULL
+ * elements where they were, never '{}' for no entries, and each at the
+ * index the views number it by.
+ */
+START_TEST(test_store_arrays_shape)
+{
+	static struct report_dkim	 dk[3];
+	struct dm_err			 err = { 0 };
+	struct store			*st = migrated_store("arrays");
+
+	make_report("arrays", JAN2024);
+	memset(dk, 0, sizeof(dk));
+	dk[0].domain = "a.example";
+	dk[0].result.raw = "bogus";
+	dk[1].domain = "b.example";
+	dk[1].result.val = "pass";
+	dk[2].domain = "c.example";
+	dk[2].result.val = "fail";
+	recs[0].auth_dkim = dk;
+	recs[0].nauth_dkim = 3;
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s|%s', dkim_domain, "
+	    "dkim_result, dkim_result_raw, array_lower(dkim_result, 1), "
+	    "array_ndims(dkim_result), dkim_selector IS NULL) FROM "
+	    "dmarc.record WHERE rec_no = 1"), "{a.example,b.example,c.example}"
+	    "|{NULL,pass,fail}|{bogus,NULL,NULL}|1|1|t");
+	ck_assert_str_eq(qs("SELECT string_agg(format('%s:%s:%s', idx, domain, "
+	    "coalesce(result, '-')), ',' ORDER BY idx) FROM dmarc.record_dkim "
+	    "WHERE rec_no = 1"), "1:a.example:-,2:b.example:pass,"
+	    "3:c.example:fail");
+	/* Every array of every row: NULL, or 1-based and not empty. */
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record r, LATERAL "
+	    "(VALUES (r.reason_type), (r.reason_type_raw), (r.reason_comment), "
+	    "(r.dkim_domain), (r.dkim_selector), (r.dkim_result), "
+	    "(r.dkim_result_raw), (r.dkim_human_result), (r.spf_domain), "
+	    "(r.spf_scope), (r.spf_scope_raw), (r.spf_result), "
+	    "(r.spf_result_raw), (r.spf_human_result)) AS a(v) WHERE "
+	    "v IS NOT NULL AND (array_lower(v, 1) <> 1 OR array_ndims(v) <> 1 "
+	    "OR cardinality(v) = 0)"), 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record WHERE "
+	    "reason_type IS NOT NULL"), 1);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * Text at the parser's bounds (bytes, multi-byte characters at the very
+ * end) comes back whole: 32 reason comments and 16 SPF human results of
+ * 64 kB, 100 DKIM results with 1024-byte selectors, 255-byte domains.
+ */
+static char *
+repeat_str(const char *unit, size_t bytes)
+{
+	size_t	 u = strlen(unit), i;
+	char	*s = xmalloc(bytes + 1);
+
+	for (i = 0; i + u <= bytes; i += u)
+		memcpy(s + i, unit, u);
+	memset(s + i, 'x', bytes - i);
+	s[bytes] = '\0';
+	return s;
+}
+
+START_TEST(test_store_longest_fields_round_trip)
+{
+	static struct report_dkim	 dk[DM_MAX_AUTH_DKIM];
+	static struct report_spf	 sp[DM_MAX_AUTH_SPF];
+	static struct report_reason	 rs[DM_MAX_REASONS];
+	struct dm_err			 err = { 0 };
+	struct store			*st = migrated_store("longest");
+	char				*comment, *field, *domain, sql[512];
+	size_t				 i;
+
+	/* 4-byte characters to the end of 64 kB; 2-byte to 1024 */
+	comment = repeat_str("\xf0\x9f\x98\x80", DM_MAX_COMMENT);
+	field = repeat_str("\xc3\xa9", DM_MAX_FIELD);
+	domain = repeat_str("a", DM_MAX_DOMAIN);
+	make_report("longest", JAN2024);
+	for (i = 0; i < nitems(dk); i++) {
+		memset(&dk[i], 0, sizeof(dk[i]));
+		dk[i].domain = domain;
+		dk[i].selector = field;
+		dk[i].result.val = "pass";
+		dk[i].human_result = field;
+	}
+	for (i = 0; i < nitems(sp); i++) {
+		memset(&sp[i], 0, sizeof(sp[i]));
+		sp[i].domain = domain;
+		sp[i].human_result = comment;
+	}
+	for (i = 0; i < nitems(rs); i++) {
+		memset(&rs[i], 0, sizeof(rs[i]));
+		rs[i].type.raw = field;
+		rs[i].comment = comment;
+	}
+	recs[1].auth_dkim = dk;
+	recs[1].nauth_dkim = nitems(dk);
+	recs[1].auth_spf = sp;
+	recs[1].nauth_spf = nitems(sp);
+	recs[1].reasons = rs;
+	recs[1].nreasons = nitems(rs);
+	recs[1].envelope_to = field;
+	recs[1].envelope_from = field;
+	recs[1].header_from = domain;
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.record_dkim "
+	    "WHERE rec_no = 2 AND domain = repeat('a', %d) AND selector = "
+	    "repeat('\xc3\xa9', %d) AND human_result = selector",
+	    DM_MAX_DOMAIN, DM_MAX_FIELD / 2);
+	ck_assert_int_eq(q1(sql), DM_MAX_AUTH_DKIM);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.record_spf "
+	    "WHERE rec_no = 2 AND human_result = repeat('\xf0\x9f\x98\x80', "
+	    "%u) AND domain = repeat('a', %d)", DM_MAX_COMMENT / 4,
+	    DM_MAX_DOMAIN);
+	ck_assert_int_eq(q1(sql), DM_MAX_AUTH_SPF);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
+	    "dmarc.record_override WHERE rec_no = 2 AND comment = "
+	    "repeat('\xf0\x9f\x98\x80', %u) AND octet_length(type_raw) = %d "
+	    "AND type IS NULL", DM_MAX_COMMENT / 4, DM_MAX_FIELD);
+	ck_assert_int_eq(q1(sql), DM_MAX_REASONS);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.record WHERE "
+	    "rec_no = 2 AND envelope_to = repeat('\xc3\xa9', %d) AND "
+	    "envelope_from = envelope_to AND header_from = repeat('a', %d)",
+	    DM_MAX_FIELD / 2, DM_MAX_DOMAIN);
+	ck_assert_int_eq(q1(sql), 1);
+	free(comment);
+	free(field);
+	free(domain);
+	store_free(st);
+}
+END_TEST
+
+/* Not UTF-8 anywhere in a row, arrays too: the record is named. */
+static const char *const bad_utf8[] = {
+	"\x80", "a\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+	"\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "ok\xff", "\xc3\xa9\xc3",
+};
+
+START_TEST(test_store_invalid_utf8_in_arrays_is_emsg)
+{
+	static struct report_dkim	 dk[2];
+	struct dm_err			 err = { 0 };
+	struct store			*st = migrated_store("utf8arr");
+
+	make_report("utf8", JAN2024);
+	dk[0] = dk0[0];
+	dk[1] = dk0[1];
+	dk[1].human_result = bad_utf8[_i];
+	recs[2].auth_dkim = dk;
+	recs[2].nauth_dkim = 2;
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_EMSG);
+	ck_assert_str_eq(err.msg, "record 3: text is not valid UTF-8");
+	ck_assert_int_eq(rows_everywhere(), 0);
 	store_free(st);
 }
 END_TEST
@@ -1519,6 +1859,15 @@ test_suite(void)
 	tcase_add_test(tc, test_store_record_too_long_is_emsg);
 	tcase_add_test(tc, test_store_child_relations_are_views);
 	tcase_add_test(tc, test_store_attempts_count_dead_runs);
+	tcase_add_test(tc, test_store_addresses_round_trip);
+	tcase_add_loop_test(tc, test_store_bad_address_is_emsg, 0,
+	    nitems(bad_addrs));
+	tcase_add_test(tc, test_store_times_at_the_edges);
+	tcase_add_test(tc, test_store_counts_near_int64_max);
+	tcase_add_test(tc, test_store_arrays_shape);
+	tcase_add_test(tc, test_store_longest_fields_round_trip);
+	tcase_add_loop_test(tc, test_store_invalid_utf8_in_arrays_is_emsg, 0,
+	    nitems(bad_utf8));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,7 @@
 #   store  file to committed rows in a private PostgreSQL: a 200,000-record
 #          gzipped report, 1,000 small reports of 20 records, and the same
 #          rows loaded with psql \copy (the floor PostgreSQL itself sets).
+#          DMARCD_BENCH_PGDIR: its cluster (default /tmp/dmarcd-bench-pg).
 #   query  dmarcq on 10 million records: summary, sources and failures of
 #          one domain over 30 days, with the server's EXPLAIN ANALYZE.
 # Every number comes from one run on this machine; compare ratios, not
