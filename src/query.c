@@ -190,12 +190,13 @@ static const char sources_sql[] =
 	" ORDER BY messages DESC, domain, source_ip LIMIT $4::bigint";
 
 /*
- * A failures table keeps what says what failed: the figures that
- * passed and the enrichment go first when it does not fit.
+ * A failures table keeps what says what failed: the enrichment, when
+ * and who saw it, the figures that passed go first when it does not
+ * fit.
  */
-#define PASS_DROP	3
-#define ALIGNED_DROP	2
-#define MESSAGES_DROP	4
+#define PASS_DROP	6
+#define ALIGNED_DROP	5
+#define MESSAGES_DROP	7
 #define ENRICH_DROP	1
 static const struct query_col failures_cols[] = {
 	SOURCE_COLS,
@@ -205,6 +206,15 @@ static const struct query_col failures_cols[] = {
 	    "their DKIM results: domain/selector=result", 0, 0, 0 },
 	{ "spf", "spf auth", QUERY_JSONV, 0,
 	    "their SPF results: domain/scope=result", 0, 0, 0 },
+	{ "reasons", NULL, QUERY_JSONV, 0,
+	    "the receivers' override reasons: type=comment", 0, 4, 0 },
+	{ "reporters", NULL, QUERY_JSONV, 0,
+	    "the reporters that saw them (org_name, else email)",
+	    0, 3, 0 },
+	{ "first_seen", "first", QUERY_TIME, 0,
+	    "begin of the first report with a failure from it", 0, 2, 0 },
+	{ "last_seen", "last", QUERY_TIME, 0,
+	    "begin of the last report with a failure from it", 0, 2, 0 },
 };
 #undef PASS_DROP
 #undef ALIGNED_DROP
@@ -265,19 +275,36 @@ static const char failures_sql[] =
 	" fr AS MATERIALIZED (SELECT r.domain, r.source_ip, r.header_from,"
 	"  r.dkim_domain, r.dkim_selector, r.dkim_result, r.dkim_result_raw,"
 	"  r.spf_domain, r.spf_scope, r.spf_scope_raw, r.spf_result,"
-	"  r.spf_result_raw FROM dmarc.record r"
+	"  r.spf_result_raw, r.reason_type, r.reason_type_raw,"
+	"  r.reason_comment, r.rep_id, r.begin_time FROM dmarc.record r"
 	"  WHERE ($1::text IS NULL OR r.domain = $1)"
 	"  AND ($2::timestamptz IS NULL OR r.begin_time >= $2)"
 	"  AND ($3::timestamptz IS NULL OR r.begin_time < $3)"
 	"  AND NOT coalesce(r.dkim = 'pass' OR r.spf = 'pass', false)),"
 	" f AS (SELECT fr.* FROM fr"
 	"  JOIN s ON s.domain = fr.domain AND s.source_ip = fr.source_ip),"
-	F_HEADER_FROM "," F_DKIM "," F_SPF
+	F_HEADER_FROM "," F_DKIM "," F_SPF ","
+	" rs AS (SELECT domain, source_ip, json_agg(json_build_object("
+	"   'type', t, 'comment', c) ORDER BY t, c) AS a"
+	"  FROM (SELECT DISTINCT f.domain, f.source_ip,"
+	"   coalesce(u.t, u.raw) AS t, u.c FROM f CROSS JOIN LATERAL"
+	"   unnest(f.reason_type, f.reason_type_raw, f.reason_comment)"
+	"   AS u(t, raw, c) WHERE f.reason_type IS NOT NULL) x"
+	"  GROUP BY domain, source_ip),"
+	" o AS (SELECT domain, source_ip, json_agg(org ORDER BY org) AS a"
+	"  FROM (SELECT DISTINCT f.domain, f.source_ip,"
+	"   coalesce(nullif(rp.org_name, ''), rp.email) AS org"
+	"   FROM f JOIN dmarc.report rp ON rp.id = f.rep_id) x"
+	"  WHERE org IS NOT NULL GROUP BY domain, source_ip),"
+	" t AS (SELECT domain, source_ip, min(begin_time) AS first_seen,"
+	"  max(begin_time) AS last_seen FROM f GROUP BY domain, source_ip)"
 	" SELECT s.domain, s.source_ip, s.messages, s.dmarc_pass,"
 	" s.dmarc_fail, s.dkim_aligned, s.spf_aligned, NULL::text,"
 	" NULL::text, coalesce(h.a, '[]'), coalesce(k.a, '[]'),"
-	" coalesce(p.a, '[]')"
-	" FROM s" F_JOIN("h") F_JOIN("k") F_JOIN("p")
+	" coalesce(p.a, '[]'), coalesce(rs.a, '[]'), coalesce(o.a, '[]'),"
+	" t.first_seen, t.last_seen"
+	" FROM s" F_JOIN("h") F_JOIN("k") F_JOIN("p") F_JOIN("rs") F_JOIN("o")
+	F_JOIN("t")
 	" ORDER BY s.dmarc_fail DESC, s.messages DESC, s.domain, s.source_ip";
 
 static const struct query_col forensic_cols[] = {
@@ -711,16 +738,20 @@ const struct query_cmd query_cmds[] = {
 	    "The sources (see sources) with DMARC failures, the most failed\n"
 	    "messages first, with what the failing records (those where\n"
 	    "neither the aligned DKIM nor the aligned SPF verdict is pass)\n"
-	    "carried: their header_from domains and their DKIM and SPF\n"
-	    "results, each listed once. In JSON these are arrays: of strings,\n"
-	    "of {domain, selector, result} and of {domain, scope, result}\n"
-	    "(empty when there were none; a selector or scope the report\n"
-	    "did not give is null); in tables and CSV one line each,\n"
-	    "\"a.example, b.example\", \"example.com/s1=pass\",\n"
-	    "\"example.com/mfrom=softfail\". A result or scope that was not\n"
+	    "carried: their header_from domains, their DKIM and SPF results\n"
+	    "and the receivers' override reasons, each listed once, the\n"
+	    "reporters that saw them, and the begin of the first and the\n"
+	    "last report with one. In JSON these are arrays: of strings, of\n"
+	    "{domain, selector, result}, of {domain, scope, result}, of\n"
+	    "{type, comment} and of strings (empty when there were none; a\n"
+	    "selector, scope or comment the report did not give is null);\n"
+	    "in tables and CSV one line each, \"a.example, b.example\",\n"
+	    "\"example.com/s1=pass\", \"example.com/mfrom=softfail\",\n"
+	    "\"forwarded=via list\". A result, scope or type that was not\n"
 	    "one of the RFC's words is shown as sent. A table narrower than\n"
-	    "it needs leaves out ptr and base_domain, then dkim_aligned and\n"
-	    "spf_aligned, then dmarc_pass, then messages.\n",
+	    "it needs leaves out ptr and base_domain, then first_seen and\n"
+	    "last_seen, reporters, reasons, dkim_aligned and spf_aligned,\n"
+	    "dmarc_pass, then messages.\n",
 	    failures_sql, failures_cols, nitems(failures_cols),
 	    NULL, NULL, NULL, 0, 0 },
 	{ "ingest", "the ledger of processed inputs, newest first",

@@ -123,6 +123,9 @@ page(const char *domain, const char *since, const char *until)
 }
 
 /* What dmarcq cmd writes in CSV for the fixture's period (free it). */
+/* Columns of dmarcq failures (query.c's failures_cols). */
+#define FAILURES_COLS	16
+
 static char *
 query_csv(const char *name)
 {
@@ -524,28 +527,28 @@ START_TEST(test_html_same_figures_as_dmarcq)
 	 * of each domain are its bars, the others not
 	 */
 	csv = query_csv("failures");
-	n = csv_rows(csv, 12, &c);
+	n = csv_rows(csv, FAILURES_COLS, &c);
 	ck_assert_int_eq(n, 13);
 	for (r = 0; r < n; r++) {
 		for (d = 0; d < ndoms; d++)
-			if (strcmp(doms[d], c[r * 12]) == 0)
+			if (strcmp(doms[d], c[r * FAILURES_COLS]) == 0)
 				break;
 		if (d == ndoms) {
 			ck_assert_int_lt(ndoms, 4);
-			doms[ndoms] = c[r * 12];
+			doms[ndoms] = c[r * FAILURES_COLS];
 			shown[ndoms++] = 0;
 		}
-		sec = section(pg, esc(c[r * 12]));
+		sec = section(pg, esc(c[r * FAILURES_COLS]));
 		snprintf(want, sizeof(want), "<rect class=\"fail-bar\" "
-		    "data-source=\"%s\" data-value=\"%s\"", c[r * 12 + 1],
-		    c[r * 12 + 4]);
+		    "data-source=\"%s\" data-value=\"%s\"", c[r * FAILURES_COLS + 1],
+		    c[r * FAILURES_COLS + 4]);
 		ck_assert_msg((strstr(sec, want) != NULL) == (shown[d]++ <
-		    HTML_TOP), "%s: %s", c[r * 12], want);
+		    HTML_TOP), "%s: %s", c[r * FAILURES_COLS], want);
 		free(sec);
 	}
 	ck_assert_int_eq(ndoms, 2);
 	ck_assert_int_eq(shown[1], 11);
-	cells_free(c, n * 12);
+	cells_free(c, n * FAILURES_COLS);
 	free(csv);
 	free(pg);
 }

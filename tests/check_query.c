@@ -305,6 +305,17 @@ static const struct goldenx {
 	{ { "report-color", { "report", 0, NULL, NULL, NULL, -1, 0 }, 1 },
 	    { "r2", 1, 1 } },
 
+	/*
+	 * on the scenario: override reasons (with and without a hostile
+	 * comment), reporters, first and last seen
+	 */
+	{ { "failures-scenario",
+	    { "failures", 0, "shop.example", NULL, NULL, -1, 0 }, F_ALL },
+	    { NULL, 1, 0 } },
+	{ { "failures-scenario-wide",
+	    { "failures", 0, "shop.example", NULL, NULL, -1, 250 }, 1 },
+	    { NULL, 1, 0 } },
+
 	{ { "new-sources", { "new-sources", 0, NULL, NULL, NULL, -1, 0 },
 	    F_ALL }, { NULL, 1, 0 } },
 	/* 192.0.2.10 is old here (January), new for example.org */
@@ -1297,11 +1308,12 @@ START_TEST(test_query_failures_hostile_text_in_every_format)
 	got = run_query(&q);
 	ck_assert_str_eq(got, "domain,source_ip,messages,dmarc_pass,"
 	    "dmarc_fail,dkim_aligned,spf_aligned,ptr,base_domain,"
-	    "header_from,dkim,spf\r\n"
+	    "header_from,dkim,spf,reasons,reporters,first_seen,last_seen\r\n"
 	    "example.com,192.0.2.9,5,0,5,0,0,,,"
 	    "\"'=HYPERLINK(\"\"x\"\")\x1b[2J,\tz.example\","
 	    "\"example.com/=s\"\"1\x01\nx=temperror\","
-	    "\"example.com/HELO=none, example.com/mfrom=fail\"\r\n");
+	    "\"example.com/HELO=none, example.com/mfrom=fail\",,"
+	    "Yahoo! Inc.,2024-03-02T00:00:00Z,2024-03-02T00:00:00Z\r\n");
 	free(got);
 
 	q.format = QUERY_JSON;
@@ -1316,12 +1328,12 @@ START_TEST(test_query_failures_hostile_text_in_every_format)
 	free(got);
 
 	q.format = QUERY_TABLE;
-	q.width = 200;
+	q.width = 300;
 	got = run_query(&q);
 	ck_assert_ptr_nonnull(strstr(got,
 	    "=HYPERLINK(\"x\")\\x1b[2J,\\tz.example  "
 	    "example.com/=s\"1\\x01\\nx=temperror  "
-	    "example.com/HELO=none, example.com/mfrom=fail\n"));
+	    "example.com/HELO=none, example.com/mfrom=fail  "));
 	for (p = got; *p != '\0'; p++)
 		ck_assert_msg((unsigned char)*p >= 0x20 || *p == '\n',
 		    "raw control byte 0x%02x", (unsigned char)*p);
@@ -2000,7 +2012,8 @@ START_TEST(test_dmarcq_help)
 	    "DMARC failures"));
 	ck_assert_ptr_nonnull(strstr(r.out, "\n            domain source_ip "
 	    "messages dmarc_pass dmarc_fail dkim_aligned\n"
-	    "            spf_aligned ptr base_domain header_from dkim spf\n"));
+	    "            spf_aligned ptr base_domain header_from dkim spf reasons\n"
+	    "            reporters first_seen last_seen\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "\n  header_from   the failing "
 	    "records' header_from domains\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "\n  ptr           "));
