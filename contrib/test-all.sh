@@ -11,7 +11,7 @@ cd "$top"
 . contrib/deps.sh
 dmarcd_install_deps || exit 1
 
-fuzz_secs=${DM_FUZZ_SECONDS:-10}
+fuzz_secs=${DM_FUZZ_SECONDS:-5}
 rundir=$(mktemp -d /tmp/dmarcd-test.XXXXXX)
 chmod 755 "$rundir"
 failed_steps=
@@ -25,14 +25,14 @@ trap cleanup EXIT INT TERM
 
 step() {	# step NAME CMD...: run, remember a failure
 	name=$1; shift
-	echo "== $name"
+	echo "== $name ($(date +%T))"
 	if ! "$@"; then
 		echo "== $name: FAILED"
 		failed_steps="$failed_steps $name"
 	fi
 }
 
-echo "== build"
+echo "== build ($(date +%T))"
 contrib/build.sh build || { echo "0 passed, 1 failed"; exit 1; }
 contrib/build.sh build-san --enable-sanitizers CFLAGS="-g -O1" ||
 	{ echo "0 passed, 1 failed"; exit 1; }
@@ -62,7 +62,7 @@ step check make -s -C build check
 step check-sanitizers make -s -C build-san check
 step fuzz tests/fuzz/run.sh "$fuzz_secs"
 if [ "${DM_SKIP_DISTCHECK:-0}" != 1 ]; then
-	echo "== distcheck"
+	echo "== distcheck ($(date +%T))"
 	# The tarball is proven by building, installing and running the
 	# tests that read files it must carry (samples, goldens, the
 	# dashboard); the mailbox and store suites already ran twice above.
@@ -102,5 +102,6 @@ for s in $failed_steps; do
 	case $s in check|check-sanitizers) ;; *) failed=$((failed + 1));; esac
 done
 [ -n "$failed_steps" ] && echo "failed steps:$failed_steps"
+echo "finished at $(date +%T)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ -z "$failed_steps" ]
