@@ -36,7 +36,7 @@ static const struct query_col summary_cols[] = {
 	{ "domain", NULL, QUERY_TEXT, 0,
 	    "the policy domain (policy_published/domain)", 0, 0, 0 },
 	{ "reports", NULL, QUERY_COUNT, 0,
-	    "aggregate reports with records in the range", 0, 0, 0 },
+	    "aggregate reports whose begin is in the range", 0, 0, 0 },
 	{ "messages", NULL, QUERY_COUNT, 0,
 	    "messages reported: the records' counts summed", 0, 0, 0 },
 	{ "dmarc_pass", "pass", QUERY_COUNT, 0,
