@@ -369,7 +369,8 @@ START_TEST(test_store_migrate_from_empty)
 	    "dmarc.report", "dmarc.record", "dmarc.record_dkim",
 	    "dmarc.record_spf", "dmarc.record_override",
 	    "dmarc.failure_report", "dmarc.ingest", "dmarc.daily_domain",
-	    "dmarc.daily_source", "dmarc.report_identity" };
+	    "dmarc.daily_source", "dmarc.report_identity",
+	    "dmarc.daily_failure", "dmarc.attempt", "dmarc.report_report_id" };
 	struct dm_err	 err = { 0 };
 	struct store	*st;
 	char		 sql[256];
