@@ -30,7 +30,6 @@
 #include "util.h"
 
 #define MIN_TIME	946684800	/* 2000-01-01T00:00:00Z */
-#define PARSE_CHUNK	(64u << 10)	/* bytes handed to libxml2 at once */
 #define MAX_TIME	4102444800	/* 2100-01-01T00:00:00Z */
 
 /*
@@ -853,17 +852,28 @@ reader_failed(struct parse_ctx *c, int rc)
 	    "xml: document ends before </feedback>");
 }
 
+/* libxml2 pulls the document through this as it needs it. */
+static int
+io_read(void *arg, char *dst, int len)
+{
+	struct parse_ctx	*c = arg;
+
+	if (c->stop || c->failed || len <= 0)
+		return 0;
+	return (int)pull(c, dst, (size_t)len);
+}
+
 /*
- * Feed the document to the push parser chunk by chunk, as the stream
- * delivers it. Returns 0 when </feedback> closed, -1 with c->err set.
+ * Let libxml2 pull the document from the stream: its pull parser does
+ * less work per token than the push parser (no look-ahead for complete
+ * tags over each chunk). Returns 0 when </feedback> closed, -1 with
+ * c->err set.
  */
 static int
 parse_document(struct parse_ctx *c)
 {
 	static xmlSAXHandler	 sax;
-	char			*chunk;
-	long			 n;
-	int			 rc = -1, end = 0;
+	int			 rc;
 
 	if (sax.initialized != XML_SAX2_MAGIC) {
 		memset(&sax, 0, sizeof(sax));
@@ -881,42 +891,22 @@ parse_document(struct parse_ctx *c)
 		/* NOBLANKS: white-space-only text goes to ignorableWhitespace,
 		   which stays NULL: values are trimmed anyway */
 	}
-	chunk = xmalloc(PARSE_CHUNK);
-	/* the first bytes tell libxml2 the encoding: hand them over first */
-	if ((n = pull(c, chunk, PARSE_CHUNK)) < 0) {
-		reader_failed(c, -1);
-		goto out;
-	}
-	c->pctx = xmlCreatePushParserCtxt(&sax, c, chunk, (int)n, NULL);
+	c->pctx = xmlCreateIOParserCtxt(&sax, c, io_read, NULL, c,
+	    XML_CHAR_ENCODING_NONE);
 	if (c->pctx == NULL) {
-		dm_err_set(c->err, DM_EINTERNAL, "xml: cannot create a parser");
-		goto out;
+		if (c->rd_failed)
+			return reader_failed(c, -1);
+		return dm_err_set(c->err, DM_EINTERNAL,
+		    "xml: cannot create a parser");
 	}
 	xmlCtxtUseOptions(c->pctx, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
 	c->pctx->replaceEntities = 0;
-	end = n == 0;
-	while (!c->stop && !c->failed) {
-		if (!end) {
-			if ((n = pull(c, chunk, PARSE_CHUNK)) < 0)
-				break;
-			end = n == 0;
-		}
-		if (xmlParseChunk(c->pctx, chunk, end ? 0 : (int)n, end) != 0 &&
-		    !c->stop && !c->failed) {
-			if (!c->xml_failed)
-				xml_error(c, xmlCtxtGetLastError(c->pctx));
-			break;
-		}
-		if (end)
-			break;
-	}
+	rc = xmlParseDocument(c->pctx);
 	if (c->stop && !c->failed)
-		rc = 0;
-	else
-		reader_failed(c, -1);
- out:
-	free(chunk);
-	return rc;
+		return 0;
+	if (rc != 0 && !c->xml_failed && !c->failed && !c->rd_failed)
+		xml_error(c, xmlCtxtGetLastError(c->pctx));
+	return reader_failed(c, -1);
 }
 
 int

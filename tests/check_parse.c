@@ -695,7 +695,8 @@ static const struct inline_case cases[] = {
 	{ "white_space_only", "  \n ", -1, "xml: empty document" },
 	{ "not_feedback", "<?xml version=\"1.0\"?><invalid_root/>", -1,
 	    "xml: root element is <invalid_root>, not <feedback>" },
-	{ "not_xml", "unused", -1, "xml: line 1: Document is empty" },
+	{ "not_xml", "unused", -1,
+	    "xml: line 1: Start tag expected, '<' not found (column 1)" },
 	{ "tag_mismatch", "<feedback>\n" META "\n<policy_published></policy>",
 	    -1, "xml: line 3: Opening and ending tag mismatch: "
 	    "policy_published line 3 and policy" },
