@@ -46,6 +46,7 @@
 #include <zip.h>
 #include <zlib.h>
 
+#include "ahead.h"
 #include "bounds.h"
 #include "buf.h"
 #include "dm.h"
@@ -688,6 +689,7 @@ unpack_gzip(const struct unpack_in *in, const struct dm_limits *lim,
 {
 	struct raw	 raw;
 	struct chain	*c;
+	struct ahead	 ah;
 	int		 rc = -1;
 
 	raw_init(&raw, in);
@@ -696,7 +698,9 @@ unpack_gzip(const struct unpack_in *in, const struct dm_limits *lim,
 		goto out;
 	c->ngz = 1;
 	chain_open(c, &c->gz[0].rd, 1, "gzip", NULL);
-	rc = fn(arg, &c->doc.rd, NULL, err);
+	ahead_init(&ah, &c->doc.rd, AHEAD_AFTER);
+	rc = fn(arg, &ah.rd, NULL, err);
+	ahead_clear(&ah);
 out:
 	chain_free(c);
 	return rc;
@@ -846,6 +850,7 @@ unpack_zip_entry(zip_t *za, zip_uint64_t i, const zip_stat_t *st,
 {
 	struct chain	*c;
 	struct zent	 ze;
+	struct ahead	 ah;
 	struct dm_err	 e = { 0 };
 	char		 label[LABEL_MAX];
 	int		 rc;
@@ -879,7 +884,9 @@ unpack_zip_entry(zip_t *za, zip_uint64_t i, const zip_stat_t *st,
 			chain_open(c, &ze.rd, 1, NULL, label);
 		}
 	}
-	rc = fn(arg, &c->doc.rd, label, err);
+	ahead_init(&ah, &c->doc.rd, AHEAD_AFTER);
+	rc = fn(arg, &ah.rd, label, err);
+	ahead_clear(&ah);
 	chain_free(c);
 	if (ze.zf != NULL)
 		zip_fclose(ze.zf);

@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "test.h"
+#include "ahead.h"
 #include "bounds.h"
 #include "buf.h"
 #include "unpack.h"
@@ -1773,6 +1774,154 @@ START_TEST(test_unpack_streams_20mb_zip_from_fd)
 }
 END_TEST
 
+/* --- read-ahead (ahead.c) ------------------------------------------- */
+
+/* A stream of len pattern bytes in uneven reads, then its end or error. */
+struct pat {
+	struct dm_rd	 rd;
+	uint64_t	 len;
+	uint64_t	 off;		/* bytes given */
+	int		 fail;		/* after len bytes: -1, not the end */
+	unsigned	 calls;
+};
+
+static unsigned char
+pat_byte(uint64_t i)
+{
+	return (unsigned char)(i % 251);
+}
+
+static long
+pat_read(struct dm_rd *rd, void *dst, size_t len)
+{
+	struct pat	*p = rd->ctx;
+	unsigned char	*d = dst;
+	size_t		 n, i;
+
+	p->calls++;
+	if (p->off == p->len) {
+		if (p->fail)
+			return dm_err_set(&rd->err, DM_EMSG, "pattern: broken "
+			    "after %llu bytes", (unsigned long long)p->len);
+		return 0;
+	}
+	n = len - len / (p->calls % 5 + 2);	/* never quite what was asked */
+	if (n == 0)
+		n = 1;
+	if (n > p->len - p->off)
+		n = (size_t)(p->len - p->off);
+	for (i = 0; i < n; i++)
+		d[i] = pat_byte(p->off + i);
+	p->off += n;
+	return (long)n;
+}
+
+static void
+pat_init(struct pat *p, uint64_t len, int fail)
+{
+	memset(p, 0, sizeof(*p));
+	p->rd.read = pat_read;
+	p->rd.ctx = p;
+	p->len = len;
+	p->fail = fail;
+}
+
+static const struct {
+	uint64_t	 len;
+	int		 fail;
+	size_t		 after;
+	size_t		 readsz;
+	int		 threaded;	/* a thread must have started */
+} ahead_cases[] = {
+	{ 0, 0, 0, 4000, 1 },
+	{ 0, 1, 0, 4000, 1 },
+	{ 1, 0, 0, 1, 1 },
+	{ 1000003, 0, 0, 4000, 1 },
+	{ 1000003, 1, 0, 4000, 1 },
+	{ 1000003, 1, 0, 1, 1 },
+	{ 1000003, 0, 300000, 4000, 1 },
+	{ 1000003, 1, 300000, 150000, 1 },
+	{ 8 * AHEAD_SLOTS * AHEAD_SLOT + 5, 0, 0, 3 * AHEAD_SLOT, 1 },
+	{ 299999, 0, 300000, 4000, 0 },
+	{ 299999, 1, 300000, 4000, 0 },
+	{ 100, 0, AHEAD_AFTER, 7, 0 },
+};
+
+/* Same bytes, same end or error, sticky, threaded or not. */
+START_TEST(test_ahead_gives_what_src_gives)
+{
+	static unsigned char	 buf[3 * AHEAD_SLOT];
+	struct pat		 p;
+	struct ahead		 a;
+	uint64_t		 got = 0;
+	size_t			 i;
+	long			 n;
+	int			 k;
+
+	ck_assert_uint_le(ahead_cases[_i].readsz, sizeof(buf));
+	pat_init(&p, ahead_cases[_i].len, ahead_cases[_i].fail);
+	ahead_init(&a, &p.rd, ahead_cases[_i].after);
+	while ((n = dm_rd_read(&a.rd, buf, ahead_cases[_i].readsz)) > 0) {
+		ck_assert_uint_le((size_t)n, ahead_cases[_i].readsz);
+		for (i = 0; i < (size_t)n; i++)
+			if (buf[i] != pat_byte(got + i))
+				ck_abort_msg("byte %llu differs",
+				    (unsigned long long)(got + i));
+		got += (uint64_t)n;
+	}
+	ck_assert_uint_eq(got, ahead_cases[_i].len);
+	ck_assert_int_eq(a.started, ahead_cases[_i].threaded);
+	for (k = 0; k < 3; k++) {
+		if (ahead_cases[_i].fail) {
+			ck_assert_int_eq(n, -1);
+			ck_assert_int_eq(a.rd.err.scope, DM_EMSG);
+			ck_assert_str_eq(a.rd.err.msg, p.rd.err.msg);
+			ck_assert_ptr_nonnull(strstr(a.rd.err.msg, "broken"));
+		} else
+			ck_assert_int_eq(n, 0);
+		n = dm_rd_read(&a.rd, buf, ahead_cases[_i].readsz);
+	}
+	ahead_clear(&a);
+	ck_assert_int_eq(a.started, 0);
+	ahead_clear(&a);	/* twice is harmless */
+}
+END_TEST
+
+/*
+ * A reader that stops early (the parser at </feedback>, or failing)
+ * stops the thread, which never reads more than its slots hold.
+ */
+START_TEST(test_ahead_stops_early_and_reads_ahead_boundedly)
+{
+	unsigned char	 buf[16];
+	struct pat	 p;
+	struct ahead	 a;
+	int		 i;
+
+	pat_init(&p, UINT64_MAX, 0);
+	ahead_init(&a, &p.rd, 0);
+	ck_assert_int_eq(dm_rd_read(&a.rd, buf, sizeof(buf)), sizeof(buf));
+	ck_assert_int_eq(buf[15], pat_byte(15));
+	ck_assert_int_eq(a.started, 1);
+	/* let it fill every slot and wait for room */
+	for (i = 0; i < 200 && p.off < AHEAD_SLOTS * (uint64_t)AHEAD_SLOT / 2;
+	    i++)
+		usleep(5000);
+	usleep(20000);
+	ahead_clear(&a);
+	ck_assert_uint_ge(p.off, AHEAD_SLOT / 2);
+	ck_assert_uint_le(p.off, AHEAD_SLOTS * (uint64_t)AHEAD_SLOT);
+	/* src is the caller's again, where the thread left it */
+	ck_assert_int_gt(dm_rd_read(&p.rd, buf, sizeof(buf)), 0);
+
+	/* never read, never started */
+	pat_init(&p, 10, 0);
+	ahead_init(&a, &p.rd, 0);
+	ahead_clear(&a);
+	ck_assert_uint_eq(p.calls, 0);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1797,6 +1946,9 @@ test_suite(void)
 	tcase_add_test(tc, test_unpack_rejects_empty_block_bomb);
 	tcase_add_test(tc, test_unpack_streams_20mb_gzip_from_fd);
 	tcase_add_test(tc, test_unpack_streams_20mb_zip_from_fd);
+	tcase_add_loop_test(tc, test_ahead_gives_what_src_gives, 0,
+	    nitems(ahead_cases));
+	tcase_add_test(tc, test_ahead_stops_early_and_reads_ahead_boundedly);
 	suite_add_tcase(s, tc);
 	return s;
 }
