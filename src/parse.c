@@ -451,7 +451,7 @@ end_record(struct parse_ctx *c)
 	uint64_t	 n;
 
 	/* Rows without an address: null reports, GoDaddy's blanks. */
-	if (r->source_ip == NULL || c->ip_bad) {
+	if (r->ip_len == 0 || c->ip_bad) {
 		c->rep.skipped++;
 		return 0;
 	}
@@ -592,8 +592,9 @@ end_leaf(struct parse_ctx *c, const struct elem *e)
 	struct report		*rep = &c->rep;
 	struct record		*rec = &c->rec;
 	struct report_enum	 en = { NULL, NULL };
-	char			*v, ip[64];
+	char			*v;
 	uint64_t		 n;
+	int			 len;
 
 	c->text[c->tlen] = '\0';
 	if (!is_ascii(c->text, c->tlen) && !is_utf8(c->text, c->tlen))
@@ -643,10 +644,11 @@ end_leaf(struct parse_ctx *c, const struct elem *e)
 	case E_SOURCE_IP:
 		if (*v == '\0')
 			break;
-		if (dm_canon_ip(v, ip, sizeof(ip)) == -1)
+		/* bytes, not text: store sends them as they are */
+		if ((len = dm_ip_parse(v, rec->ip)) == -1)
 			c->ip_bad = 1;
 		else
-			rec->source_ip = dm_arena_strdup(a, ip);
+			rec->ip_len = (unsigned char)len;
 		break;
 	case E_COUNT:
 		c->count = dm_arena_strdup(a, v);

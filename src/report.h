@@ -50,7 +50,9 @@ struct report_spf {			/* auth_results/spf */
 
 struct record {
 	/* row */
-	const char		*source_ip;	/* canonical (dm_canon_ip) */
+	unsigned char		 ip[16];	/* source_ip in network order,
+						   as dm_ip_parse() reads it */
+	unsigned char		 ip_len;	/* 4 or 16; 0: none */
 	uint64_t		 count;
 	struct report_enum	 disposition;	/* none pass quarantine reject */
 	struct report_enum	 dkim;		/* aligned verdict: pass fail */

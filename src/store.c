@@ -12,10 +12,6 @@
  * value, check violation, too long for an index) is the report's fault
  * (DM_EMSG); anything else is the database's (DM_ESTORE).
  */
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -616,24 +612,22 @@ put_text(struct cbuf *b, const char *s)
 }
 
 /*
- * An inet field from the address in text (as dm_canon_ip() writes it;
- * an IPv4-mapped IPv6 address stays IPv6, as PostgreSQL reads it).
- * Returns 0, -1 when b is full, -3 when s is not an address.
+ * An inet field from the nb bytes of an address at a (as dm_ip_parse()
+ * reads it: 4 is IPv4, 16 IPv6, an IPv4-mapped one included, as
+ * PostgreSQL reads it). Returns 0, -1 when b is full, -3 when nb is
+ * neither.
  */
 static int
-put_inet(struct cbuf *b, const char *s)
+put_inet(struct cbuf *b, const unsigned char *a, int nb)
 {
-	unsigned char	 a[16];
 	char		*d;
-	int		 fam, nb;
+	int		 fam;
 
-	if (inet_pton(AF_INET, s, a) == 1) {
+	if (nb == 4)
 		fam = PGSQL_AF_INET;
-		nb = 4;
-	} else if (inet_pton(AF_INET6, s, a) == 1) {
+	else if (nb == 16)
 		fam = PGSQL_AF_INET6;
-		nb = 16;
-	} else
+	else
 		return -3;
 	if (cbuf_reserve(b, 8 + nb) == -1)
 		return -1;
@@ -1191,7 +1185,7 @@ sink_record(void *arg, const struct report *rep DM_UNUSED,
 	if (st->state != ST_TXN)
 		return dm_err_set(err, DM_EINTERNAL,
 		    "database: record without a report");
-	if (rec->source_ip == NULL)
+	if (rec->ip_len == 0)
 		return dm_err_set(err, DM_EMSG, "record: no source address");
 	if (rec->count > (uint64_t)INT64_MAX ||
 	    st->messages + rec->count > (uint64_t)INT64_MAX)
@@ -1228,7 +1222,7 @@ sink_record(void *arg, const struct report *rep DM_UNUSED,
 	if (r == 0)
 		r = put_int4(&st->rec, (int32_t)st->nrec);
 	if (r == 0)
-		r = put_inet(&st->rec, rec->source_ip);
+		r = put_inet(&st->rec, rec->ip, rec->ip_len);
 	if (r == 0)
 		r = put_int8(&st->rec, (int64_t)rec->count);
 	f[0] = rec->disposition.val;

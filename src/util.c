@@ -273,11 +273,10 @@ dm_escape(struct buf *b, const char *s, int quoted)
 }
 
 int
-dm_canon_ip(const char *s, char *out, size_t outlen)
+dm_ip_parse(const char *s, unsigned char out[16])
 {
-	char		 tmp[INET6_ADDRSTRLEN + 16];
-	unsigned char	 addr[sizeof(struct in6_addr)];
-	size_t		 n;
+	char	 tmp[INET6_ADDRSTRLEN + 16];
+	size_t	 n;
 
 	while (is_xml_space(*s))
 		s++;
@@ -288,11 +287,30 @@ dm_canon_ip(const char *s, char *out, size_t outlen)
 		return -1;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
-	if (inet_pton(AF_INET, tmp, addr) == 1)
-		return inet_ntop(AF_INET, addr, out, outlen) ? 0 : -1;
-	if (inet_pton(AF_INET6, tmp, addr) == 1)
-		return inet_ntop(AF_INET6, addr, out, outlen) ? 0 : -1;
-	return -1;
+	/* Only IPv6 text has a ':': one inet_pton per address, not two. */
+	if (memchr(tmp, ':', n) != NULL)
+		return inet_pton(AF_INET6, tmp, out) == 1 ? 16 : -1;
+	return inet_pton(AF_INET, tmp, out) == 1 ? 4 : -1;
+}
+
+int
+dm_ip_fmt(const unsigned char *ip, int len, char *out, size_t outlen)
+{
+	if (len != 4 && len != 16)
+		return -1;
+	return inet_ntop(len == 4 ? AF_INET : AF_INET6, ip, out, outlen) !=
+	    NULL ? 0 : -1;
+}
+
+int
+dm_canon_ip(const char *s, char *out, size_t outlen)
+{
+	unsigned char	 a[16];
+	int		 len;
+
+	if ((len = dm_ip_parse(s, a)) == -1)
+		return -1;
+	return dm_ip_fmt(a, len, out, outlen);
 }
 
 const char *

@@ -51,9 +51,23 @@ int	 is_format_char(uint32_t c);
  */
 int	 dm_escape(struct buf *b, const char *s, int quoted);
 /*
- * Canonical text of an IPv4 or IPv6 address, as PostgreSQL's inet
- * prints it (IPv6 compressed, lower case). White space around the
- * address is ignored. Returns 0, or -1 if s is not an address.
+ * Parse an IPv4 or IPv6 address, with optional surrounding XML white
+ * space, into out in network byte order. An IPv4-mapped IPv6 address
+ * stays IPv6, as PostgreSQL's inet reads it. Returns the address's
+ * length, 4 or 16, or -1 if s is not an address (out then undefined).
+ */
+int	 dm_ip_parse(const char *s, unsigned char out[16]);
+/*
+ * Text of the len (4 or 16) bytes of an address at ip, as PostgreSQL's
+ * inet prints it (IPv6 compressed, lower case); out holds DM_IP_TEXT.
+ * Returns 0, or -1 if len is neither or outlen too small.
+ */
+#define DM_IP_TEXT	48	/* INET6_ADDRSTRLEN and then some */
+int	 dm_ip_fmt(const unsigned char *ip, int len, char *out,
+	    size_t outlen);
+/*
+ * Canonical text of an IPv4 or IPv6 address: dm_ip_parse(), then
+ * dm_ip_fmt(). Returns 0, or -1 if s is not an address.
  */
 int	 dm_canon_ip(const char *s, char *out, size_t outlen);
 /* Epoch seconds as YYYY-MM-DDTHH:MM:SSZ; out holds 32 bytes. */

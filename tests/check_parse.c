@@ -126,6 +126,7 @@ t_record(void *arg, const struct report *r, const struct record *x,
 	struct tsink	*t = arg;
 	struct buf	*b = &t->dump;
 	struct mallinfo2 mi;
+	char		 ip[DM_IP_TEXT];
 	size_t		 i;
 
 	(void)r;
@@ -141,7 +142,9 @@ t_record(void *arg, const struct report *r, const struct record *x,
 			t->heap_max = mi.uordblks;
 		return 0;
 	}
-	buf_printf(b, "record ip=%s count=%llu disposition=", S(x->source_ip),
+	/* the text the goldens hold, from the bytes parse handed over */
+	buf_printf(b, "record ip=%s count=%llu disposition=",
+	    dm_ip_fmt(x->ip, x->ip_len, ip, sizeof(ip)) == 0 ? ip : "(null)",
 	    (unsigned long long)x->count);
 	dump_enum(b, &x->disposition);
 	buf_adds(b, " dkim=");

@@ -75,6 +75,112 @@ START_TEST(test_util_canon_ip_table)
 }
 END_TEST
 
+/* want: the bytes in hex, NULL when not an address */
+static const struct {
+	const char	*in;
+	const char	*want;
+} ip_parse_cases[] = {
+	{ "192.0.2.1", "c0000201" },
+	{ "0.0.0.0", "00000000" },
+	{ "255.255.255.255", "ffffffff" },
+	{ "2001:db8::1", "20010db8000000000000000000000001" },
+	{ "2001:DB8:0:0:0:0:0:1", "20010db8000000000000000000000001" },
+	{ "::", "00000000000000000000000000000000" },
+	/* IPv4-mapped stays IPv6, as PostgreSQL's inet reads it */
+	{ "::ffff:192.0.2.1", "00000000000000000000ffffc0000201" },
+	/* IPv6 with dots */
+	{ "::192.0.2.1", "000000000000000000000000c0000201" },
+	{ "64:ff9b::192.0.2.33", "0064ff9b0000000000000000c0000221" },
+	{ "2001:db8:1:2:3:4:192.0.2.1", "20010db80001000200030004c0000201" },
+	/* the longest text of an address */
+	{ "0000:0000:0000:0000:0000:ffff:255.255.255.255",
+	    "00000000000000000000ffffffffffff" },
+	/* XML white space around it, none inside */
+	{ " \t\r\n192.0.2.1 \n", "c0000201" },
+	{ "\n  2001:db8::1\t\t", "20010db8000000000000000000000001" },
+	{ "                                                                "
+	    "192.0.2.1", "c0000201" },
+	{ "192.0.2.1\n                                                      "
+	    "          ", "c0000201" },
+	{ "\v192.0.2.1", NULL },
+	{ "192.0.2.1\f", NULL },
+	{ "1.2.3.4 5", NULL },
+	{ "2001:db8:: 1", NULL },
+	/* empty, garbage */
+	{ "", NULL },
+	{ " \t\r\n", NULL },
+	{ "example.com", NULL },
+	{ "not-an-address", NULL },
+	{ ":", NULL },
+	{ ".", NULL },
+	/* a port, a mask, a zone, one part too few or too many */
+	{ "1.2.3.4:", NULL },
+	{ "1.2.3.4:25", NULL },
+	{ ":1.2.3.4", NULL },
+	{ "[2001:db8::1]", NULL },
+	{ "192.0.2.1/24", NULL },
+	{ "2001:db8::1/64", NULL },
+	{ "fe80::1%eth0", NULL },
+	{ "192.0.2", NULL },
+	{ "1.2.3.4.5", NULL },
+	{ "192.0.2.256", NULL },
+	{ "::ffff:1.2.3.4.5", NULL },
+	{ "::ffff:192.0.2", NULL },
+	{ "2001:db8:::1", NULL },
+	{ "1:2:3:4:5:6:7:8:9", NULL },
+	{ "2001:db8::1::2", NULL },
+	{ "12345::", NULL },
+	/* over-long */
+	{ "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:"
+	    "0000", NULL },
+	{ "192.0.2.1                                                         "
+	    "x", NULL },
+	{ "11111111111111111111111111111111111111111111111111111111111111111"
+	    "11111111111111111111111111111111111111111111111111111111111111111",
+	    NULL },
+};
+
+START_TEST(test_util_ip_parse_table)
+{
+	const char	*in = ip_parse_cases[_i].in;
+	const char	*want = ip_parse_cases[_i].want;
+	unsigned char	 out[16];
+	char		 hex[33];
+	int		 len, i;
+
+	len = dm_ip_parse(in, out);
+	if (want == NULL) {
+		ck_assert_msg(len == -1, "'%s' accepted", in);
+		return;
+	}
+	ck_assert_msg(len == (int)strlen(want) / 2, "'%s': length %d", in,
+	    len);
+	for (i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	ck_assert_str_eq(hex, want);
+}
+END_TEST
+
+START_TEST(test_util_ip_fmt)
+{
+	static const unsigned char	 v4[4] = { 192, 0, 2, 1 };
+	static const unsigned char	 mapped[16] = { [10] = 0xff,
+	    [11] = 0xff, [12] = 192, [13] = 0, [14] = 2, [15] = 1 };
+	char				 out[DM_IP_TEXT];
+
+	ck_assert_int_eq(dm_ip_fmt(v4, 4, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "192.0.2.1");
+	ck_assert_int_eq(dm_ip_fmt(mapped, 16, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "::ffff:192.0.2.1");
+	/* no family's length, no room */
+	ck_assert_int_eq(dm_ip_fmt(v4, 0, out, sizeof(out)), -1);
+	ck_assert_int_eq(dm_ip_fmt(v4, 5, out, sizeof(out)), -1);
+	ck_assert_int_eq(dm_ip_fmt(v4, 4, out, 9), -1);
+	ck_assert_int_eq(dm_ip_fmt(v4, 4, out, 10), 0);
+	ck_assert_str_eq(out, "192.0.2.1");
+}
+END_TEST
+
 START_TEST(test_util_utf8)
 {
 	ck_assert_int_eq(is_utf8("abc", 3), 1);
@@ -197,6 +303,9 @@ test_suite(void)
 	    nitems(u64_cases));
 	tcase_add_loop_test(tc, test_util_canon_ip_table, 0,
 	    nitems(ip_cases));
+	tcase_add_loop_test(tc, test_util_ip_parse_table, 0,
+	    nitems(ip_parse_cases));
+	tcase_add_test(tc, test_util_ip_fmt);
 	tcase_add_test(tc, test_util_utf8);
 	tcase_add_test(tc, test_log_kv_escapes_hostile_text);
 	tcase_add_test(tc, test_buf_refuses_past_max);
