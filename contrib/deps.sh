@@ -5,7 +5,7 @@
 
 # chromium: only for the tests (check_html opens dmarcq html's page)
 DMARCD_PACKAGES="build-essential autoconf automake libtool pkg-config
-	libxml2-dev zlib1g-dev libzip-dev libgmime-3.0-dev libpq-dev
+	libxml2-dev zlib1g-dev libssl-dev libzip-dev libgmime-3.0-dev libpq-dev
 	libcurl4-openssl-dev libinih-dev libsystemd-dev check
 	postgresql postgresql-client dovecot-imapd dovecot-pop3d openssl
 	clang libclang-rt-14-dev iproute2 procps

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <glib.h>
+#include <openssl/evp.h>
 
 #include "bounds.h"
 #include "buf.h"
@@ -328,32 +328,34 @@ dm_time_fmt(int64_t t, char out[32])
 void
 dm_sha256_init(struct dm_sha256 *h)
 {
-	h->gc = g_checksum_new(G_CHECKSUM_SHA256);
-	if (h->gc == NULL)
-		fatalx("sha256: no GChecksum");
+	if ((h->ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+		fatalx("sha256: cannot set up OpenSSL's SHA-256");
 }
 
 void
 dm_sha256_update(struct dm_sha256 *h, const void *p, size_t n)
 {
-	const guchar	*q = p;
-	size_t		 step;
-
-	/* g_checksum_update takes a gssize */
-	while (n > 0) {
-		step = n > (1u << 30) ? (1u << 30) : n;
-		g_checksum_update(h->gc, q, (gssize)step);
-		q += step;
-		n -= step;
-	}
+	if (EVP_DigestUpdate(h->ctx, p, n) != 1)
+		fatalx("sha256: EVP_DigestUpdate failed");
 }
 
 void
 dm_sha256_final(struct dm_sha256 *h, char out[65])
 {
-	snprintf(out, 65, "%s", g_checksum_get_string(h->gc));
-	g_checksum_free(h->gc);
-	h->gc = NULL;
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 i, n = 0;
+
+	if (EVP_DigestFinal_ex(h->ctx, md, &n) != 1 || n != 32)
+		fatalx("sha256: EVP_DigestFinal_ex failed");
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[64] = '\0';
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
 }
 
 void

@@ -73,9 +73,9 @@ int	 dm_canon_ip(const char *s, char *out, size_t outlen);
 /* Epoch seconds as YYYY-MM-DDTHH:MM:SSZ; out holds 32 bytes. */
 const char *dm_time_fmt(int64_t t, char out[32]);
 
-/* SHA-256, incremental (GLib's GChecksum underneath). */
+/* SHA-256, incremental (OpenSSL's, which uses the CPU's SHA extensions). */
 struct dm_sha256 {
-	void	*gc;
+	void	*ctx;		/* EVP_MD_CTX */
 };
 void	 dm_sha256_init(struct dm_sha256 *h);
 void	 dm_sha256_update(struct dm_sha256 *h, const void *p, size_t n);

@@ -285,11 +285,26 @@ END_TEST
 
 START_TEST(test_util_sha256)
 {
-	char	 hex[65];
+	static char		 a[1000000];
+	struct dm_sha256	 h;
+	char			 hex[65];
+	size_t			 off, n;
 
 	dm_sha256_hex("abc", 3, hex);
 	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad");
+	dm_sha256_hex("", 0, hex);
+	ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855");
+	/* FIPS 180-2's million 'a', fed in uneven pieces */
+	memset(a, 'a', sizeof(a));
+	dm_sha256_init(&h);
+	for (off = 0, n = 1; off < sizeof(a); off += n, n = n * 3 + 1)
+		dm_sha256_update(&h, a + off, n < sizeof(a) - off ? n :
+		    sizeof(a) - off);
+	dm_sha256_final(&h, hex);
+	ck_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67"
+	    "f1809a48a497200e046d39ccc7112cd0");
 }
 END_TEST
 
