@@ -3,9 +3,11 @@
 #   dry    a 1,000,000-record report (~820 MB of XML, gzipped) through
 #          "dmarcd import --dry-run": records/s and peak RSS.
 #   store  file to committed rows in a private PostgreSQL: a 200,000-record
-#          gzipped report, 1,000 small reports of 20 records, and the same
-#          rows loaded with psql \copy (the floor PostgreSQL itself sets).
-#          DMARCD_BENCH_PGDIR: its cluster (default /tmp/dmarcd-bench-pg).
+#          gzipped report in DMARCD_BENCH_ROUNDS rounds (default 5), each
+#          timed against psql \copy (binary) of the same rows, the floor
+#          PostgreSQL itself sets; then 1,000 small reports of 20 records
+#          and their floor. DMARCD_BENCH_PGDIR: its cluster (default
+#          /tmp/dmarcd-bench-pg).
 #   query  dmarcq on 10 million records: summary, sources and failures of
 #          one domain over 30 days, with the server's EXPLAIN ANALYZE.
 # Every number comes from one run on this machine; compare ratios, not
