@@ -833,6 +833,88 @@ START_TEST(test_store_months_get_partitions)
 }
 END_TEST
 
+/*
+ * A report's month, once its partition is made, is not asked for again
+ * on that connection; a partition dropped by hand meanwhile costs the
+ * next report of that month one failed try (DM_ESTORE: left for the
+ * next run), after which it is made again.
+ */
+START_TEST(test_store_partition_dropped_is_made_again)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("partdrop");
+
+	make_report("a", JAN2024 + 86400);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("b", JAN2024 + 2 * 86400);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	exec_on(conninfo, "DELETE FROM dmarc.report");
+	exec_on(conninfo, "DROP TABLE dmarc.record_y2024m01");
+
+	make_report("c", JAN2024 + 3 * 86400);
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_ESTORE);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report"), 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest WHERE "
+	    "report_id = 'c'"), 0);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m01"), 3);
+	ck_assert_int_eq(q1("SELECT records FROM dmarc.report WHERE "
+	    "report_id = 'c'"), 3);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * The statements before and after the records go out together: a
+ * failure in any of them leaves nothing of the report, and the
+ * connection goes on with the next one.
+ */
+static const struct {
+	const char	*trigger;	/* what fails, and when */
+	const char	*report_id;
+} fail_cases[] = {
+	{ "BEFORE INSERT ON dmarc.report", "boom" },
+	{ "BEFORE UPDATE ON dmarc.report", "boom" },
+	{ "BEFORE INSERT ON dmarc.ingest", "boom" },
+};
+
+START_TEST(test_store_failed_statement_leaves_nothing)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("stmtfail");
+	char		 sql[512];
+
+	exec_on(conninfo, "CREATE FUNCTION public.boom() RETURNS trigger "
+	    "LANGUAGE plpgsql AS $$ BEGIN IF NEW.report_id = 'boom' THEN "
+	    "RAISE EXCEPTION 'boom goes the statement'; END IF; "
+	    "RETURN NEW; END $$");
+	snprintf(sql, sizeof(sql), "CREATE TRIGGER boom %s FOR EACH ROW "
+	    "EXECUTE FUNCTION public.boom()", fail_cases[_i].trigger);
+	exec_on(conninfo, sql);
+
+	make_report("before", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report(fail_cases[_i].report_id, JAN2024 + 86400);
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_ESTORE);
+	ck_assert_msg(strstr(err.msg, "boom goes the statement") != NULL,
+	    "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.report WHERE "
+	    "report_id = 'boom'"), 0);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest"), 1);
+	/* the same connection stores the next report */
+	make_report("after", JAN2024 + 2 * 86400);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 6);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.ingest"), 2);
+	ck_assert_str_eq(qs("SELECT string_agg(report_id || ':' || records, "
+	    "',' ORDER BY id) FROM dmarc.report"), "before:3,after:3");
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_store_killed_connection_is_estore)
 {
 	struct dm_err		 err = { 0 };
@@ -1866,6 +1948,9 @@ test_suite(void)
 	tcase_add_test(tc, test_store_abort_leaves_nothing);
 	tcase_add_test(tc, test_store_invalid_utf8_is_emsg);
 	tcase_add_test(tc, test_store_months_get_partitions);
+	tcase_add_test(tc, test_store_partition_dropped_is_made_again);
+	tcase_add_loop_test(tc, test_store_failed_statement_leaves_nothing, 0,
+	    nitems(fail_cases));
 	tcase_add_test(tc, test_store_killed_connection_is_estore);
 	tcase_add_test(tc, test_store_rejected_in_ledger);
 	mime_init();		/* ruf.c decodes with GMime */
