@@ -11,7 +11,7 @@ mkdir -p "$out/bin"
 build=${DM_FUZZ_BUILD:-$top/build}
 # the generated migrations table comes from the normal build
 [ -f "$build/src/sql_migrations.c" ] || { echo "fuzz: build first ($build)" >&2; exit 1; }
-libs="libxml-2.0 zlib libzip gmime-3.0 libpq libcurl inih"
+libs="libxml-2.0 zlib libcrypto libzip gmime-3.0 libpq libcurl inih"
 srcs=$(ls "$top"/src/*.c | grep -v -e '/dmarcd\.c$' -e '/dmarcq\.c$' -e '/daemon\.c$')
 cflags="-g -O1 -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$top/src"
 cflags="$cflags -I$build -I$build/src $(pkg-config --cflags $libs)"
