@@ -12,7 +12,9 @@
  * value, check violation, too long for an index) is the report's fault
  * (DM_EMSG); anything else is the database's (DM_ESTORE).
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@
 
 #define REC_CHUNK	(64u << 10)	/* rows handed to libpq at once */
 #define REC_MAX		(4u << 20)	/* longest row, arrays and all */
+#define COPY_AHEAD	(4u << 20)	/* COPY bytes queued before waiting */
 
 /* Timestamps as PostgreSQL reads them: year 1970 to 9999. */
 #define STORE_TIME_MAX	INT64_C(253402300799)
@@ -76,6 +79,7 @@ struct store {
 	const struct store_input *in;
 	enum sstate		 state;
 	int			 copying;	/* the record COPY is open */
+	size_t			 queued;	/* COPY bytes maybe not sent yet */
 	long long		 rep_id;	/* 0: unknown (duplicate) */
 	uint64_t		 nrec;
 	uint64_t		 messages;
@@ -848,6 +852,37 @@ put_prefix(struct cbuf *b, long long rep_id, int64_t begin,
 
 /* --- the sink --------------------------------------------------------- */
 
+/*
+ * Wait until libpq has handed everything queued to the socket (the COPY
+ * runs non-blocking). Returns 0, or -1 when the connection failed.
+ */
+static int
+copy_drain(struct store *st)
+{
+	struct pollfd	 pfd;
+	int		 rc;
+
+	while ((rc = PQflush(st->conn)) == 1) {
+		pfd.fd = PQsocket(st->conn);
+		pfd.events = POLLOUT;
+		if (pfd.fd < 0 || (poll(&pfd, 1, -1) == -1 && errno != EINTR))
+			return -1;
+	}
+	st->queued = 0;
+	return rc == 0 ? 0 : -1;
+}
+
+/* Back to blocking mode, everything queued sent (or the connection lost). */
+static void
+blocking(struct store *st)
+{
+	if (PQisnonblocking(st->conn)) {
+		if (PQstatus(st->conn) == CONNECTION_OK)
+			(void)copy_drain(st);
+		PQsetnonblocking(st->conn, 0);
+	}
+}
+
 /* Drain results after a COPY ends; 0 if it succeeded. */
 static int
 copy_finish(struct store *st, struct dm_err *err)
@@ -855,6 +890,7 @@ copy_finish(struct store *st, struct dm_err *err)
 	PGresult	*res;
 	int		 rc = 0, failed = 0;
 
+	blocking(st);
 	while ((res = PQgetResult(st->conn)) != NULL) {
 		if (PQresultStatus(res) == PGRES_COPY_IN) {
 			/* Still in COPY: we can't have ended it. */
@@ -885,6 +921,10 @@ copy_start(struct store *st, const char *sql, struct dm_err *err)
 	res = PQexec(st->conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN)
 		rc = pq_err(st, res, NULL, err);
+	else if (PQsetnonblocking(st->conn, 1) == -1)
+		rc = dm_err_set(err, DM_ESTORE, "database: %s",
+		    PQerrorMessage(st->conn));
+	st->queued = 0;
 	PQclear(res);
 	return rc;
 }
@@ -908,30 +948,50 @@ copy_sql_for(struct store *st, const char *part, struct dm_err *err)
 	return 0;
 }
 
-/* Hand data to an open COPY; on failure, collect the server's error. */
+/*
+ * Hand data to an open COPY; on failure, collect the server's error.
+ * Rows are queued without waiting for the socket to take them, up to
+ * COPY_AHEAD bytes: a Unix socket holds only about 200 KB, and a writer
+ * that blocks each time it is full makes the server and the parser take
+ * turns on one core (the big report imported 30% slower through it
+ * than through TCP's larger buffers).
+ */
 static int
 copy_put(struct store *st, const char *p, size_t len, struct dm_err *err)
 {
 	size_t	n;
+	int	rc;
 
 	while (len > 0) {
 		n = len > (256u << 10) ? (256u << 10) : len;
-		if (PQputCopyData(st->conn, p, (int)n) != 1) {
-			if (copy_finish(st, err) == 0)
-				dm_err_set(err, DM_ESTORE, "database: COPY: %s",
-				    PQerrorMessage(st->conn));
-			return -1;
-		}
+		while ((rc = PQputCopyData(st->conn, p, (int)n)) == 0)
+			if (copy_drain(st) == -1)	/* no room: wait */
+				break;
+		if (rc != 1 || (rc = PQflush(st->conn)) == -1)
+			goto fail;
+		st->queued = rc == 0 ? 0 : st->queued + n;
+		if (st->queued > COPY_AHEAD && copy_drain(st) == -1)
+			goto fail;
 		p += n;
 		len -= n;
 	}
 	return 0;
+ fail:
+	if (copy_finish(st, err) == 0)
+		dm_err_set(err, DM_ESTORE, "database: COPY: %s",
+		    PQerrorMessage(st->conn));
+	return -1;
 }
 
 static int
 copy_end(struct store *st, struct dm_err *err)
 {
-	if (PQputCopyEnd(st->conn, NULL) != 1) {
+	int	 rc;
+
+	while ((rc = PQputCopyEnd(st->conn, NULL)) == 0)
+		if (copy_drain(st) == -1)
+			break;
+	if (rc != 1 || copy_drain(st) == -1) {
 		if (copy_finish(st, err) == 0)
 			dm_err_set(err, DM_ESTORE, "database: connection lost");
 		return -1;
@@ -966,6 +1026,7 @@ flush_records(struct store *st, int end, struct dm_err *err)
 static void
 reset(struct store *st)
 {
+	blocking(st);
 	if (st->copying && PQstatus(st->conn) == CONNECTION_OK) {
 		if (PQputCopyEnd(st->conn, "dmarcd: report aborted") == 1)
 			while (1) {
