@@ -1812,7 +1812,8 @@ pat_read(struct dm_rd *rd, void *dst, size_t len)
 		n = (size_t)(p->len - p->off);
 	for (i = 0; i < n; i++)
 		d[i] = pat_byte(p->off + i);
-	p->off += n;
+	/* atomic: a test watches it while the read-ahead thread reads */
+	__atomic_store_n(&p->off, p->off + n, __ATOMIC_RELAXED);
 	return (long)n;
 }
 
@@ -1904,8 +1905,8 @@ START_TEST(test_ahead_stops_early_and_reads_ahead_boundedly)
 	ck_assert_int_eq(buf[15], pat_byte(15));
 	ck_assert_int_eq(a.started, 1);
 	/* let it fill every slot and wait for room */
-	for (i = 0; i < 200 && p.off < AHEAD_SLOTS * (uint64_t)AHEAD_SLOT / 2;
-	    i++)
+	for (i = 0; i < 200 && __atomic_load_n(&p.off, __ATOMIC_RELAXED) <
+	    AHEAD_SLOTS * (uint64_t)AHEAD_SLOT / 2; i++)
 		usleep(5000);
 	usleep(20000);
 	ahead_clear(&a);
