@@ -240,6 +240,8 @@ struct stmt {
 	int			 keep;
 };
 
+static int	session_setup(struct store *, struct dm_err *);
+
 static void
 ps_name(enum prepared ps, char out[16])
 {
@@ -277,6 +279,7 @@ exec_pipeline(struct store *st, struct stmt *s, int n, int *failed,
     struct dm_err *err)
 {
 	PGresult	*res;
+	struct dm_err	 serr;
 	char		 name[16];
 	int		 i, rc = 0, sent = 0, extra = 0, ok;
 
@@ -338,8 +341,22 @@ exec_pipeline(struct store *st, struct stmt *s, int n, int *failed,
 		if (PQstatus(st->conn) != CONNECTION_OK)
 			break;
 	}
-	if (PQexitPipelineMode(st->conn) != 1 && rc == 0)
-		rc = pq_err(st, NULL, NULL, err);
+	if (PQexitPipelineMode(st->conn) != 1) {
+		if (rc == 0)
+			rc = pq_err(st, NULL, NULL, err);
+		/*
+		 * Results left uncollected on a live connection: the session
+		 * is out of step. Start a new one (the server rolls the old
+		 * one's transaction back); a lost one alive() reconnects.
+		 */
+		if (PQstatus(st->conn) == CONNECTION_OK) {
+			log_warnx("database: pipeline out of step, "
+			    "reconnecting");
+			PQreset(st->conn);
+			if (PQstatus(st->conn) == CONNECTION_OK)
+				(void)session_setup(st, &serr);
+		}
+	}
 	return rc;
 }
 
