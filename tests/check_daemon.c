@@ -137,6 +137,30 @@ setup(void)
 	}
 }
 
+/*
+ * After a test that passed: its directory and database go (a failed
+ * test's stay, for a look; each test runs in a child of its own).
+ */
+static void
+teardown(void)
+{
+	char	 cmd[512];
+
+	if (workdir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "check_daemon: cannot remove %s\n",
+			    workdir);
+		workdir[0] = '\0';
+	}
+	if (db[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "DROP DATABASE IF EXISTS "
+		    "t_daemon_%ld WITH (FORCE)", (long)getpid());
+		sql_exec(test_need_db(), cmd);
+		db[0] = '\0';
+	}
+}
+
 static const char *
 env(const char *name)
 {
@@ -952,6 +976,7 @@ test_suite(void)
 	test_need_dovecot();
 
 	tcase_set_timeout(tc, 180);
+	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_daemon_check_lists_every_error);
 	tcase_add_test(tc, test_daemon_imap_files_every_message);
 	tcase_add_test(tc, test_daemon_files_failure_reports);
