@@ -35,7 +35,7 @@
 
 #define REC_CHUNK	(64u << 10)	/* rows handed to libpq at once */
 #define REC_MAX		(4u << 20)	/* longest row, arrays and all */
-#define COPY_AHEAD	(4u << 20)	/* COPY bytes queued before waiting */
+#define COPY_AHEAD	(1u << 20)	/* COPY bytes queued before waiting */
 
 /* Timestamps as PostgreSQL reads them: year 1970 to 9999. */
 #define STORE_TIME_MAX	INT64_C(253402300799)
