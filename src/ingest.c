@@ -483,8 +483,6 @@ ingest_mbox(struct ingest *ig, FILE *fp, const char *name, struct dm_err *err)
 	return rc;
 }
 
-static int	ingest_dir(struct ingest *, const char *, int, struct dm_err *);
-
 static int
 ingest_file(struct ingest *ig, const char *path, int fd, struct dm_err *err)
 {
@@ -544,34 +542,39 @@ ingest_file(struct ingest *ig, const char *path, int fd, struct dm_err *err)
 	return run_payload(&pc, &uin, err);
 }
 
+/* ingest_path's leaf: one input that is not a directory, or one that is
+ * and could not be listed (why says what went wrong). */
+struct leaf_ctx {
+	struct ingest	*ig;
+	struct dm_err	*err;
+};
+
 static int
-ingest_path_depth(struct ingest *ig, const char *path, int depth,
-    struct dm_err *err)
+ingest_leaf(void *arg, const char *path, const char *why)
 {
+	struct leaf_ctx		*lc = arg;
 	struct payload_ctx	 pc;
 	struct stat		 sb;
 	char			 r[300];
 	int			 fd, rc;
 
 	memset(&pc, 0, sizeof(pc));
-	pc.ig = ig;
+	pc.ig = lc->ig;
 	pc.input = path;
+	if (why != NULL)
+		return reject(&pc, NULL, NULL, why, lc->err);
 	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &sb) == -1) {
 		snprintf(r, sizeof(r), "open: %s", strerror(errno));
 		if (fd != -1)
 			close(fd);
-		return reject(&pc, NULL, NULL, r, err);
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		close(fd);
-		return ingest_dir(ig, path, depth, err);
+		return reject(&pc, NULL, NULL, r, lc->err);
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		close(fd);
-		return reject(&pc, NULL, NULL, "not a regular file", err);
+		return reject(&pc, NULL, NULL, "not a regular file", lc->err);
 	}
-	rc = ingest_file(ig, path, fd, err);
+	rc = ingest_file(lc->ig, path, fd, lc->err);
 	close(fd);
 	return rc;
 }
@@ -593,57 +596,64 @@ skip_name(const char *name)
 }
 
 /*
- * A directory, in name order so runs are repeatable. A Maildir (cur,
+ * A directory in name order, so runs are repeatable. A Maildir (cur,
  * new and tmp inside) is read from cur and new only: tmp holds mail
  * still being delivered.
  */
 static int
-ingest_dir(struct ingest *ig, const char *dir, int depth, struct dm_err *err)
+walk(const char *path, int depth, ingest_walk_fn fn, void *arg)
 {
 	struct dirent	**names = NULL;
-	struct buf	 path;
+	struct stat	 sb;
+	struct buf	 sub;
+	char		 r[300];
 	int		 n, i, rc = 0, maildir;
 
+	if (stat(path, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		return fn(arg, path, NULL);	/* the leaf says what's wrong */
 	if (depth > MAX_WALK_DEPTH) {
 		log_warnx("input=%s: directories nested deeper than %d, "
-		    "skipped", dir, MAX_WALK_DEPTH);
+		    "skipped", path, MAX_WALK_DEPTH);
 		return 0;
 	}
-	if ((n = scandir(dir, &names, NULL, alphasort)) == -1) {
-		struct payload_ctx pc = { 0 };
-		char r[300];
-
-		pc.ig = ig;
-		pc.input = dir;
+	if ((n = scandir(path, &names, NULL, alphasort)) == -1) {
 		snprintf(r, sizeof(r), "scandir: %s", strerror(errno));
-		return reject(&pc, NULL, NULL, r, err);
+		return fn(arg, path, r);
 	}
-	maildir = is_dir(dir, "cur") && is_dir(dir, "new") &&
-	    is_dir(dir, "tmp");
-	buf_init(&path, 8192);
+	maildir = is_dir(path, "cur") && is_dir(path, "new") &&
+	    is_dir(path, "tmp");
+	buf_init(&sub, 8192);
 	for (i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 
 		if (rc == -1 || skip_name(name) ||
 		    (maildir && strcmp(name, "tmp") == 0))
 			continue;
-		buf_reset(&path);
-		if (buf_printf(&path, "%s%s%s", dir,
-		    dir[strlen(dir) - 1] == '/' ? "" : "/", name) == -1)
+		buf_reset(&sub);
+		if (buf_printf(&sub, "%s%s%s", path,
+		    path[strlen(path) - 1] == '/' ? "" : "/", name) == -1)
 			continue;
-		rc = ingest_path_depth(ig, buf_cstr(&path), depth + 1, err);
+		rc = walk(buf_cstr(&sub), depth + 1, fn, arg);
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	buf_clear(&path);
+	buf_clear(&sub);
 	return rc;
+}
+
+int
+ingest_walk(const char *path, ingest_walk_fn fn, void *arg)
+{
+	return walk(path, 0, fn, arg);
 }
 
 int
 ingest_path(struct ingest *ig, const char *path, struct dm_err *err)
 {
-	return ingest_path_depth(ig, path, 0, err);
+	struct leaf_ctx	 lc = { ig, err };
+
+	return walk(path, 0, ingest_leaf, &lc);
 }
 
 int

@@ -74,6 +74,15 @@ void	ingest_init(void);
  * the input is left as it was) or path can't be read at all.
  */
 int	ingest_path(struct ingest *ig, const char *path, struct dm_err *err);
+/*
+ * Walk path in the order ingest_path takes it (directories in name order,
+ * recursively, dot files and a Maildir's tmp/ skipped): fn gets each path
+ * that is not a directory, with why NULL, and each directory that can't
+ * be listed, with why saying so. fn returns 0 to go on or -1 to stop the
+ * walk, which then returns -1.
+ */
+typedef int	(*ingest_walk_fn)(void *arg, const char *path, const char *why);
+int	ingest_walk(const char *path, ingest_walk_fn fn, void *arg);
 /* The same for standard input (read whole, up to max_message). */
 int	ingest_stdin(struct ingest *ig, struct dm_err *err);
 
