@@ -5,6 +5,7 @@
  * configuration, 3 database or mailbox unreachable.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "buf.h"
 #include "config.h"
 #include "daemon.h"
+#include "import.h"
 #include "ingest.h"
 #include "log.h"
 #include "parse.h"
@@ -29,7 +31,7 @@
 
 static const char usage_main[] =
 "usage: dmarcd [-c FILE] [--once] [-n] [-v | -q]\n"
-"       dmarcd import [--db CONNINFO] [--dry-run] PATH...\n"
+"       dmarcd import [--db CONNINFO] [--dry-run] [-j N] PATH...\n"
 "       dmarcd migrate [--db CONNINFO]\n"
 "       dmarcd housekeep [--db CONNINFO]\n"
 "\n"
@@ -87,7 +89,8 @@ static const char usage_main[] =
 "unreachable (--once; the daemon itself retries with backoff).\n";
 
 static const char usage_import[] =
-"usage: dmarcd import [-c FILE] [--db CONNINFO] [--dry-run] [-v | -q] PATH...\n"
+"usage: dmarcd import [-c FILE] [--db CONNINFO] [--dry-run] [-j N] [-v | -q]\n"
+"                     PATH...\n"
 "\n"
 "Ingest every report found in PATH: a report file (XML, gzip, zip; the\n"
 "kind is read from the content, never from the name), a mail message,\n"
@@ -95,6 +98,10 @@ static const char usage_import[] =
 "name order, dot files skipped), or - for a message or report on\n"
 "standard input. Each report is stored in its own transaction; a report\n"
 "seen before is counted as a duplicate and not stored again.\n"
+"\n"
+"Several inputs (a directory, a Maildir, more than one PATH) are\n"
+"imported by worker processes, each with its own connection; the lines\n"
+"still come in the order of the inputs.\n"
 "\n"
 "One line per report or rejected input on standard output:\n"
 "  stored|duplicate|rejected INPUT [part=N] [member=NAME]\n"
@@ -105,6 +112,8 @@ static const char usage_import[] =
 "                     then [database] conninfo, then libpq's PG* variables\n"
 "      --dry-run      parse and report only; no database is used, and\n"
 "                     'stored' lines show what would be stored\n"
+"  -j, --jobs N       worker processes (and connections) for several\n"
+"                     inputs, 1 to 64; default: the CPUs, at most 4\n"
 "  -c, --config FILE  configuration file ([database], [limits])\n"
 "  -v, --verbose      more log output\n"
 "  -q, --quiet        no log output but errors\n"
@@ -141,18 +150,10 @@ struct opts {
 	const char	*db;
 	int		 verbosity;
 	int		 dry_run;
+	int		 jobs;		/* import workers; 0: the default */
 	int		 once;
 	int		 check;
 };
-
-static void
-print_result(void *arg, const struct ingest_result *res)
-{
-	struct buf	*line = arg;
-
-	puts(ingest_format(res, line));
-	fflush(stdout);
-}
 
 /* --db > DMARCD_DB > [database] conninfo > libpq's own defaults. */
 static const char *
@@ -189,58 +190,51 @@ connect_db(const struct opts *o, const struct config *cf)
 	return st;
 }
 
+static struct store *
+worker_connect(void *arg, struct dm_err *err)
+{
+	return store_open(arg, err);
+}
+
 static int
 cmd_import(const struct opts *o, int argc, char **argv)
 {
 	struct config	 cf;
-	struct ingest	 ig;
-	struct buf	 line;
+	struct import	 im;
 	struct dm_err	 err = { 0 };
-	int		 i, rc, ex = EX_OK;
+	int		 ex = EX_OK;
 
 	if (load_config(o, &cf) == -1) {
 		config_clear(&cf);
 		return EX_USAGE;
 	}
-	memset(&ig, 0, sizeof(ig));
-	buf_init(&line, 1 << 16);
-	ig.lim = &cf.lim;
-	ig.failure = cf.failure;
-	ig.result = print_result;
-	ig.arg = &line;
+	memset(&im, 0, sizeof(im));
+	im.lim = &cf.lim;
+	im.failure = cf.failure;
+	im.jobs = o->jobs > 0 ? (unsigned)o->jobs : import_default_jobs();
 	if (!o->dry_run) {
-		if ((ig.st = connect_db(o, &cf)) == NULL) {
+		if ((im.st = connect_db(o, &cf)) == NULL) {
 			ex = EX_UNREACHABLE;
 			goto out;
 		}
-		if (store_check_schema(ig.st, &err) == -1) {
+		if (store_check_schema(im.st, &err) == -1) {
 			log_warnx("%s", err.msg);
 			ex = EX_UNREACHABLE;
 			goto out;
 		}
+		im.connect = worker_connect;
+		im.arg = (void *)(uintptr_t)conninfo(o, &cf);
 	}
 	ingest_init();
-	for (i = 0; i < argc; i++) {
-		ig.source = strcmp(argv[i], "-") == 0 ? "stdin" : "file";
-		if (strcmp(argv[i], "-") == 0)
-			rc = ingest_stdin(&ig, &err);
-		else
-			rc = ingest_path(&ig, argv[i], &err);
-		if (rc == -1) {
-			log_warnx("input=%s: %s; stopping, the rest is not "
-			    "imported", argv[i], err.msg);
-			ex = EX_UNREACHABLE;
-			goto out;
-		}
-	}
+	if (import_run(&im, argv, argc) == -1)
+		ex = EX_UNREACHABLE;
 	log_info("stored=%lu duplicate=%lu rejected=%lu%s",
-	    ig.stats.stored, ig.stats.duplicate, ig.stats.rejected,
+	    im.stats.stored, im.stats.duplicate, im.stats.rejected,
 	    o->dry_run ? " (dry run: nothing was written)" : "");
-	if (ig.stats.rejected > 0)
+	if (ex == EX_OK && im.stats.rejected > 0)
 		ex = EX_REJECTED;
  out:
-	store_free(ig.st);
-	buf_clear(&line);
+	store_free(im.st);
 	config_clear(&cf);
 	return ex;
 }
@@ -322,6 +316,16 @@ cmd_daemon(const struct opts *o)
 	return ex;
 }
 
+static int
+parse_jobs(const char *s)
+{
+	uint64_t	 v;
+
+	if (dm_parse_u64(s, IMPORT_JOBS_MAX, &v) == -1 || v == 0)
+		return -1;
+	return (int)v;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -339,6 +343,7 @@ main(int argc, char **argv)
 		{ "config",	required_argument, NULL, 'c' },
 		{ "db",		required_argument, NULL, 'd' },
 		{ "dry-run",	no_argument,	   NULL, 'D' },
+		{ "jobs",	required_argument, NULL, 'j' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "help",	no_argument,	   NULL, 'h' },
@@ -391,7 +396,8 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:qvh", cmd_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:j:qvh", cmd_opts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.config = optarg; break;
 		case 'd': o.db = optarg; break;
@@ -399,6 +405,16 @@ main(int argc, char **argv)
 			if (help != usage_import)
 				goto bad;
 			o.dry_run = 1;
+			break;
+		case 'j':
+			if (help != usage_import)
+				goto bad;
+			if ((o.jobs = parse_jobs(optarg)) == -1) {
+				fprintf(stderr, "dmarcd import: --jobs: not a "
+				    "number from 1 to %d: '%s'\n",
+				    IMPORT_JOBS_MAX, optarg);
+				goto bad;
+			}
 			break;
 		case 'v': o.verbosity++; break;
 		case 'q': o.verbosity = LOG_LWARN; break;

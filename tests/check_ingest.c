@@ -598,17 +598,21 @@ START_TEST(test_ingest_mbox_splits_messages)
 }
 END_TEST
 
-/* Run the built dmarcd with args through sh; its exit status. */
+/*
+ * Run the built dmarcd with args through sh; its exit status, and its
+ * standard output (and error, when merged) in out.
+ */
 static int
-run_dmarcd(const char *args, char *out, size_t outlen)
+run_dmarcd_merge(const char *args, char *out, size_t outlen, int merge)
 {
 	char	 cmd[8192];
 	FILE	*p;
 	size_t	 n;
 	int	 status;
 
-	snprintf(cmd, sizeof(cmd), "%s/src/dmarcd %s 2>&1",
-	    getenv("DM_BUILDDIR") ? getenv("DM_BUILDDIR") : ".", args);
+	snprintf(cmd, sizeof(cmd), "%s/src/dmarcd %s%s",
+	    getenv("DM_BUILDDIR") ? getenv("DM_BUILDDIR") : ".", args,
+	    merge ? " 2>&1" : "");
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	n = fread(out, 1, outlen - 1, p);
@@ -616,6 +620,73 @@ run_dmarcd(const char *args, char *out, size_t outlen)
 	status = pclose(p);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+static int
+run_dmarcd(const char *args, char *out, size_t outlen)
+{
+	return run_dmarcd_merge(args, out, outlen, 1);
+}
+
+static size_t
+count_lines(const char *s, const char *prefix)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s = strchr(s, '\n') + 1) {
+		if (strncmp(s, prefix, strlen(prefix)) == 0)
+			n++;
+		if (strchr(s, '\n') == NULL)
+			break;
+	}
+	return n;
+}
+
+/* Every sample folder, quoted for sh, as import_samples walks them. */
+static const char *
+sample_args(void)
+{
+	static const char *const dirs[] = { "DmarcAnalyzerApp",
+	    "avvertix-dmarc-report-parser", "dmarc-report-converter",
+	    "dmarc-report-viewer", "dmarc_aggregate_parser", "mail-auth",
+	    "parsedmarc", "trollByte-dmarc" };
+	static char	 args[8192];
+	size_t		 i, off = 0;
+
+	for (i = 0; i < nitems(dirs); i++)
+		off += (size_t)snprintf(args + off, sizeof(args) - off,
+		    " '%s'", test_path("samples", dirs[i]));
+	return args;
+}
+
+/*
+ * Workers print what one process prints, line for line, in the order of
+ * the walk, though inputs finish out of order (one sample holds 2,286
+ * records, most hold one or two).
+ */
+START_TEST(test_import_workers_keep_the_order)
+{
+	static char	 one[65536], many[65536];
+	char		 args[9000];
+	int		 j;
+
+	snprintf(args, sizeof(args), "import -q --dry-run -j 1%s",
+	    sample_args());
+	ck_assert_int_eq(run_dmarcd_merge(args, one, sizeof(one), 0), 1);
+	ck_assert_uint_eq(count_lines(one, "stored "), 46);
+	ck_assert_uint_eq(count_lines(one, "rejected "), 9);
+	for (j = 2; j <= 8; j *= 2) {
+		snprintf(args, sizeof(args), "import -q --dry-run --jobs %d%s",
+		    j, sample_args());
+		ck_assert_int_eq(run_dmarcd_merge(args, many, sizeof(many), 0),
+		    1);
+		ck_assert_msg(strcmp(many, one) == 0, "with %d workers the "
+		    "lines differ from one process's:\n%.2000s", j, many);
+	}
+	ck_assert_int_eq(run_dmarcd("import -j 0 x", many, sizeof(many)), 2);
+	ck_assert_int_eq(run_dmarcd("import -j 65 x", many, sizeof(many)), 2);
+	ck_assert_int_eq(run_dmarcd("migrate -j 2", many, sizeof(many)), 2);
+}
+END_TEST
 
 START_TEST(test_ingest_exit_codes)
 {
@@ -646,6 +717,75 @@ START_TEST(test_ingest_exit_codes)
 }
 END_TEST
 
+/* Every report once, with three workers racing on the duplicates. */
+START_TEST(test_import_workers_store_every_sample_once)
+{
+	static char	 out[65536];
+	const char	*db = fresh_db("t_import_workers");
+	char		 args[10000];
+	int		 round;
+
+	store_free(migrated_store(db));
+	for (round = 0; round < 2; round++) {
+		snprintf(args, sizeof(args), "import -q --db '%s' -j 3%s", db,
+		    sample_args());
+		ck_assert_int_eq(run_dmarcd_merge(args, out, sizeof(out), 0),
+		    1);
+		ck_assert_uint_eq(count_lines(out, "stored "),
+		    round == 0 ? 38 : 0);
+		ck_assert_uint_eq(count_lines(out, "duplicate "),
+		    round == 0 ? 8 : 46);
+		ck_assert_uint_eq(count_lines(out, "rejected "), 9);
+		ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM "
+		    "dmarc.report"), 34);
+		ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM "
+		    "dmarc.record"), 2347);
+		ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM "
+		    "dmarc.failure_report"), 4);
+		ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM "
+		    "dmarc.ingest WHERE outcome = 'stored'"), 38);
+	}
+}
+END_TEST
+
+/*
+ * A worker that can't connect (the role may hold one connection, the
+ * workers are two) stops the run: exit 3, the input named, and what
+ * was stored is whole.
+ */
+START_TEST(test_import_workers_stop_when_one_fails)
+{
+	static char	 out[65536];
+	const char	*db = fresh_db("t_import_fail");
+	char		 args[10000], sql[256], role[64];
+	PGconn		*c;
+
+	store_free(migrated_store(db));
+	snprintf(role, sizeof(role), "t_import_one_%ld", (long)getpid());
+	c = PQconnectdb(db);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	PQsetNoticeProcessor(c, quiet, NULL);
+	snprintf(sql, sizeof(sql), "DROP ROLE IF EXISTS %s; CREATE ROLE %s "
+	    "LOGIN CONNECTION LIMIT 1 IN ROLE dmarc_writer", role, role);
+	PQclear(PQexec(c, sql));
+	snprintf(args, sizeof(args), "import -q --db '%s user=%s' -j 2%s",
+	    db, role, sample_args());
+	ck_assert_int_eq(run_dmarcd_merge(args, out, sizeof(out), 1), 3);
+	ck_assert_msg(strstr(out, "too many connections") != NULL &&
+	    strstr(out, "stopping, the rest is not imported") != NULL,
+	    "%s", out);
+	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM dmarc.report r "
+	    "WHERE records <> (SELECT count(*) FROM dmarc.record x "
+	    "WHERE x.rep_id = r.id)"), 0);
+	ck_assert_int_eq(sql_num(db, "SELECT count(*) FROM dmarc.report r "
+	    "WHERE NOT EXISTS (SELECT FROM dmarc.ingest i "
+	    "WHERE i.rep_id = r.id)"), 0);
+	snprintf(sql, sizeof(sql), "DROP ROLE %s", role);
+	PQclear(PQexec(c, sql));
+	PQfinish(c);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -659,6 +799,7 @@ test_suite(void)
 	tcase_add_test(tc, test_ingest_mbox_splits_messages);
 	tcase_add_test(tc, test_ingest_exit_codes);
 	tcase_add_test(tc, test_ingest_failure_report_line);
+	tcase_add_test(tc, test_import_workers_keep_the_order);
 	suite_add_tcase(s, tc);
 	/* without a database (and not under CI): the dry-run half only */
 	if (getenv("DMARCD_TEST_DB") == NULL && (getenv("CI") == NULL ||
@@ -671,6 +812,8 @@ test_suite(void)
 	tcase_add_test(db, test_ingest_two_importers_race);
 	tcase_add_test(db, test_ingest_failure_privacy);
 	tcase_add_test(db, test_ingest_truncated_gzip_leaves_nothing);
+	tcase_add_test(db, test_import_workers_store_every_sample_once);
+	tcase_add_test(db, test_import_workers_stop_when_one_fails);
 	suite_add_tcase(s, db);
 	return s;
 }
