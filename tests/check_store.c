@@ -480,7 +480,7 @@ START_TEST(test_store_report_stored_exactly)
 	    "dmarc.report p ON p.id = r.rep_id AND p.begin_time = r.begin_time "
 	    "AND p.domain = r.domain"), 3);
 	ck_assert_str_eq(qs("SELECT string_agg(rec_no || ':' || host(source_ip) || "
-	    "':' || count || ':' || coalesce(dkim, '-') || ':' || "
+	    "':' || count || ':' || coalesce(dkim::text, '-') || ':' || "
 	    "coalesce(dkim_raw, '-'), ',' ORDER BY rec_no) FROM dmarc.record"),
 	    "1:192.0.2.1:10:pass:-,2:2001:db8::1:5:fail:-,"
 	    "3:198.51.100.7:7:-:softfail");
@@ -1332,38 +1332,71 @@ START_TEST(test_store_empty_entries_keep_their_place)
 }
 END_TEST
 
-/* The enumerations are checked inside the arrays too. */
-START_TEST(test_store_array_enum_checked)
-{
-	struct dm_err			 err = { 0 };
-	struct store			*st = migrated_store("enumcheck");
-	static struct report_dkim	 dk[2];
-	static struct report_spf	 sp[1];
-	static struct report_reason	 rs[1];
-	int				 k;
+/*
+ * A value outside its enumeration is refused by the column's type
+ * (sql/007_enums.sql) wherever the report carries it: in the report's
+ * INSERT, in the record COPY as a field or inside an array. The
+ * report's fault (DM_EMSG), and nothing of it is left.
+ */
+static struct report_dkim	 bad_dk[2];
+static struct report_spf	 bad_sp[1];
+static struct report_reason	 bad_rs[1];
+static const struct {
+	const char	**field;	/* set to bad after make_report() */
+	const char	*bad;
+	const char	*type;		/* the type that refuses it */
+} enum_bad[] = {
+	{ &rep.discovery_method.val, "dns", "dmarc.discovery_method" },
+	{ &rep.adkim.val, "strict", "dmarc.alignment" },
+	{ &rep.aspf.val, "R", "dmarc.alignment" },
+	{ &rep.p.val, "pass", "dmarc.policy" },
+	{ &rep.sp.val, "", "dmarc.policy" },
+	{ &rep.np.val, "bogus", "dmarc.policy" },
+	{ &rep.testing.val, "yes", "dmarc.testing" },
+	/* in the last record, after good rows of the same COPY */
+	{ &recs[2].disposition.val, "deliver", "dmarc.disposition" },
+	{ &recs[2].dkim.val, "softfail", "dmarc.dmarc_result" },
+	{ &recs[2].spf.val, "none", "dmarc.dmarc_result" },
+	{ &bad_rs[0].type.val, "spam", "dmarc.reason_type" },
+	{ &bad_dk[1].result.val, "hardfail", "dmarc.dkim_result" },
+	{ &bad_sp[0].scope.val, "MFROM", "dmarc.spf_scope" },
+	{ &bad_sp[0].result.val, "hardfail", "dmarc.spf_result" },
+};
 
-	for (k = 0; k < 3; k++) {
+START_TEST(test_store_enums_checked)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("enumcheck");
+	char		 want[128];
+	size_t		 k;
+
+	for (k = 0; k < nitems(enum_bad); k++) {
 		make_report("enum", JAN2024);
-		dk[0] = dk0[0];
-		dk[1] = dk0[1];
-		sp[0] = sp0[0];
-		rs[0] = rs1[0];
-		if (k == 0)
-			dk[1].result.val = "hardfail";
-		else if (k == 1)
-			sp[0].scope.val = "MFROM";
-		else
-			rs[0].type.val = "spam";
-		recs[0].auth_dkim = dk;
-		recs[0].auth_spf = sp;
-		recs[1].reasons = rs;
+		bad_dk[0] = dk0[0];
+		bad_dk[1] = dk0[1];
+		bad_sp[0] = sp0[0];
+		bad_rs[0] = rs1[0];
+		recs[0].auth_dkim = bad_dk;
+		recs[0].auth_spf = bad_sp;
+		recs[1].reasons = bad_rs;
 		recs[1].nreasons = 1;
+		*enum_bad[k].field = enum_bad[k].bad;
 		ck_assert_int_eq(feed(st, &input, &err), -1);
 		ck_assert_int_eq(err.scope, DM_EMSG);
-		ck_assert_msg(strstr(err.msg, "check constraint") != NULL,
-		    "%s", err.msg);
+		snprintf(want, sizeof(want), "invalid input value for enum %s: "
+		    "\"%s\"", enum_bad[k].type, enum_bad[k].bad);
+		ck_assert_msg(strstr(err.msg, want) != NULL, "%zu: %s", k,
+		    err.msg);
 		ck_assert_int_eq(rows_everywhere(), 0);
 	}
+	/* Every canonical value goes in, on the same connection. */
+	make_report("enum", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qs("SELECT string_agg(concat_ws('/', disposition, "
+	    "dkim, spf, reason_type, dkim_result, spf_scope, spf_result), "
+	    "' ' ORDER BY rec_no) FROM dmarc.record"), "none/pass/fail/"
+	    "{pass,fail}/{mfrom}/{softfail} quarantine/fail/fail/"
+	    "{forwarded,NULL} reject/pass/{helo,NULL}/{pass,temperror}");
 	store_free(st);
 }
 END_TEST
@@ -1620,10 +1653,11 @@ START_TEST(test_store_arrays_shape)
 	    "3:c.example:fail");
 	/* Every array of every row: NULL, or 1-based and not empty. */
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record r, LATERAL "
-	    "(VALUES (r.reason_type), (r.reason_type_raw), (r.reason_comment), "
-	    "(r.dkim_domain), (r.dkim_selector), (r.dkim_result), "
-	    "(r.dkim_result_raw), (r.dkim_human_result), (r.spf_domain), "
-	    "(r.spf_scope), (r.spf_scope_raw), (r.spf_result), "
+	    "(VALUES (r.reason_type::text[]), (r.reason_type_raw), "
+	    "(r.reason_comment), (r.dkim_domain), (r.dkim_selector), "
+	    "(r.dkim_result::text[]), (r.dkim_result_raw), "
+	    "(r.dkim_human_result), (r.spf_domain), (r.spf_scope::text[]), "
+	    "(r.spf_scope_raw), (r.spf_result::text[]), "
 	    "(r.spf_result_raw), (r.spf_human_result)) AS a(v) WHERE "
 	    "v IS NOT NULL AND (array_lower(v, 1) <> 1 OR array_ndims(v) <> 1 "
 	    "OR cardinality(v) = 0)"), 0);
@@ -1963,7 +1997,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_many_records);
 	tcase_add_test(tc, test_store_hostile_text_round_trips_through_views);
 	tcase_add_test(tc, test_store_empty_entries_keep_their_place);
-	tcase_add_test(tc, test_store_array_enum_checked);
+	tcase_add_test(tc, test_store_enums_checked);
 	tcase_add_test(tc, test_store_record_too_long_is_emsg);
 	tcase_add_test(tc, test_store_child_relations_are_views);
 	tcase_add_test(tc, test_store_attempts_count_dead_runs);
