@@ -163,6 +163,19 @@ migrated_store(const char *name)
 	return st;
 }
 
+/* A login in group (made once: roles are the cluster's). */
+static void
+make_login(const char *user, const char *group)
+{
+	char	sql[512];
+
+	snprintf(sql, sizeof(sql), "DO $$ BEGIN IF NOT EXISTS (SELECT FROM "
+	    "pg_roles WHERE rolname = '%s') THEN CREATE ROLE %s LOGIN IN ROLE "
+	    "%s; END IF; EXCEPTION WHEN unique_violation OR duplicate_object "
+	    "THEN NULL; END $$", user, user, group);
+	exec_on(conninfo, sql);
+}
+
 static int
 nmigrations(void)
 {
@@ -1401,6 +1414,99 @@ START_TEST(test_store_enums_checked)
 }
 END_TEST
 
+/*
+ * The enumeration columns of every table refuse other values whoever
+ * writes them: here dmarc_writer, by hand, in an INSERT and an UPDATE
+ * (SQLSTATE 22P02, invalid_text_representation). The same statements
+ * with a value of the enumeration pass.
+ */
+static const struct {
+	const char	*table;
+	const char	*column;
+	const char	*good;		/* SQL literals */
+	const char	*bad;
+} enum_cols[] = {
+	{ "record", "disposition", "'quarantine'", "'deliver'" },
+	{ "record", "dkim", "'pass'", "'softfail'" },
+	{ "record", "spf", "'fail'", "'none'" },
+	{ "record", "reason_type", "'{forwarded,NULL}'", "'{forwarded,spam}'" },
+	{ "record", "dkim_result", "'{pass,permerror}'", "'{pass,hardfail}'" },
+	{ "record", "spf_scope", "'{helo,mfrom}'", "'{MFROM}'" },
+	{ "record", "spf_result", "'{softfail}'", "'{NULL,hardfail}'" },
+	{ "report", "discovery_method", "'psl'", "'dns'" },
+	{ "report", "adkim", "'s'", "'strict'" },
+	{ "report", "aspf", "'r'", "'R'" },
+	{ "report", "p", "'reject'", "'pass'" },
+	{ "report", "sp", "'none'", "''" },
+	{ "report", "np", "'quarantine'", "'bogus'" },
+	{ "report", "testing", "'y'", "'yes'" },
+	{ "ingest", "outcome", "'duplicate'", "'lost'" },
+};
+
+/* Run sql on c; its SQLSTATE into out ("" when it succeeded). */
+static const char *
+sqlstate(PGconn *c, const char *sql, char out[6])
+{
+	PGresult	*r = PQexec(c, sql);
+	const char	*s;
+
+	out[0] = '\0';
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		snprintf(out, 6, "%s", s != NULL ? s : "?????");
+	}
+	PQclear(r);
+	return out;
+}
+
+START_TEST(test_store_enums_refused_as_writer)
+{
+	/* a table's row but for the column tried: columns, values */
+	static const char *const row[][2] = {
+	    { "record (rep_id, rec_no, begin_time, domain, source_ip, count",
+	      "1, 1, '2024-01-01 00:00:00+00', 'example.com', '192.0.2.1', 1" },
+	    { "report (report_id, begin_time, end_time, domain",
+	      "'e', '2024-01-01 00:00:00+00', '2024-01-02 00:00:00+00', "
+	      "'example.com'" },
+	    { "ingest (source, input", "'file', 'x'" } };
+	struct store	*st = migrated_store("enumwriter");
+	char		 ci[2048], sql[512], state[6];
+	const char *const *ins;
+	PGconn		*c;
+	size_t		 k;
+
+	store_free(st);
+	make_login("t_store_writer", "dmarc_writer");
+	conninfo_for(ci, sizeof(ci), dbname, "t_store_writer");
+	c = connect_to(ci);
+	ck_assert_str_eq(sqlstate(c, "SELECT dmarc.ensure_record_partition("
+	    "'2024-01-01 00:00:00+00')", state), "");
+	for (k = 0; k < nitems(enum_cols); k++) {
+		ins = row[strcmp(enum_cols[k].table, "record") == 0 ? 0 :
+		    strcmp(enum_cols[k].table, "report") == 0 ? 1 : 2];
+		ck_assert_str_eq(sqlstate(c, "BEGIN", state), "");
+		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.%s, %s) VALUES "
+		    "(%s, %s)", ins[0], enum_cols[k].column, ins[1],
+		    enum_cols[k].good);
+		ck_assert_msg(strcmp(sqlstate(c, sql, state), "") == 0,
+		    "%s: %s", sql, state);
+		snprintf(sql, sizeof(sql), "UPDATE dmarc.%s SET %s = %s",
+		    enum_cols[k].table, enum_cols[k].column, enum_cols[k].bad);
+		ck_assert_msg(strcmp(sqlstate(c, sql, state), "22P02") == 0,
+		    "%s: %s", sql, state);
+		ck_assert_str_eq(sqlstate(c, "ROLLBACK", state), "");
+		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.%s, %s) VALUES "
+		    "(%s, %s)", ins[0], enum_cols[k].column, ins[1],
+		    enum_cols[k].bad);
+		ck_assert_msg(strcmp(sqlstate(c, sql, state), "22P02") == 0,
+		    "%s: %s", sql, state);
+	}
+	PQfinish(c);
+	ck_assert_int_eq(rows_everywhere(), 0);
+}
+END_TEST
+
 /* A record line past its bound is the report's fault, and costs nothing. */
 START_TEST(test_store_record_too_long_is_emsg)
 {
@@ -1803,18 +1909,6 @@ END_TEST
 
 /* --- roles ------------------------------------------------------------ */
 
-static void
-make_login(const char *user, const char *group)
-{
-	char	sql[512];
-
-	snprintf(sql, sizeof(sql), "DO $$ BEGIN IF NOT EXISTS (SELECT FROM "
-	    "pg_roles WHERE rolname = '%s') THEN CREATE ROLE %s LOGIN IN ROLE "
-	    "%s; END IF; EXCEPTION WHEN unique_violation OR duplicate_object "
-	    "THEN NULL; END $$", user, user, group);
-	exec_on(conninfo, sql);
-}
-
 START_TEST(test_store_reader_reads_only)
 {
 	struct dm_err	 err = { 0 };
@@ -1998,6 +2092,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_hostile_text_round_trips_through_views);
 	tcase_add_test(tc, test_store_empty_entries_keep_their_place);
 	tcase_add_test(tc, test_store_enums_checked);
+	tcase_add_test(tc, test_store_enums_refused_as_writer);
 	tcase_add_test(tc, test_store_record_too_long_is_emsg);
 	tcase_add_test(tc, test_store_child_relations_are_views);
 	tcase_add_test(tc, test_store_attempts_count_dead_runs);
