@@ -433,6 +433,173 @@ START_TEST(test_store_migrate_from_empty)
 }
 END_TEST
 
+/*
+ * A store written under migration 006, enumerations as CHECKed text:
+ * every value of every enumeration, NULLs inside arrays and whole,
+ * values kept only raw, two partitions, the ledger's outcomes.
+ */
+static const char store_006[] =
+    "SELECT dmarc.ensure_record_partition('2024-01-01 00:00:00+00'), "
+    "dmarc.ensure_record_partition('2024-02-01 00:00:00+00');"
+    "INSERT INTO dmarc.report (report_id, begin_time, end_time, domain, "
+    "discovery_method, adkim, aspf, p, sp, np, testing, p_raw) VALUES "
+    "('m-1', '2024-01-05 00:00:00+00', '2024-01-06 00:00:00+00', "
+    "'example.com', 'psl', 'r', 's', 'none', 'quarantine', 'reject', 'n', "
+    "NULL), "
+    "('m-2', '2024-02-05 00:00:00+00', '2024-02-06 00:00:00+00', "
+    "'example.com', 'treewalk', 's', 'r', 'reject', 'none', 'quarantine', "
+    "'y', NULL), "
+    "('m-3', '2024-02-07 00:00:00+00', '2024-02-08 00:00:00+00', "
+    "'example.org', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'Bogus');"
+    "INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, "
+    "source_ip, count, disposition, disposition_raw, dkim, dkim_raw, spf, "
+    "reason_type, reason_type_raw, dkim_domain, dkim_result, spf_domain, "
+    "spf_scope, spf_scope_raw, spf_result) "
+    "SELECT p.id, v.rec_no, p.begin_time, p.domain, v.ip, v.count, "
+    "v.disp, v.disp_raw, v.dkim, v.dkim_raw, v.spf, v.rt::text[], "
+    "v.rtraw::text[], v.dd::text[], v.dr::text[], v.sd::text[], "
+    "v.ss::text[], v.ssraw::text[], v.sr::text[] "
+    "FROM dmarc.report p JOIN (VALUES "
+    "('m-1', 1, '192.0.2.1'::inet, 3, 'none', NULL, 'pass', NULL, 'fail', "
+    "'{forwarded,sampled_out,trusted_forwarder,mailing_list,local_policy,"
+    "other,policy_test_mode,NULL}', '{NULL,NULL,NULL,NULL,NULL,NULL,NULL,"
+    "Spam}', '{a,b,c,d,e,f,g,h}', '{none,pass,fail,policy,neutral,"
+    "temperror,permerror,NULL}', '{a,b,c,d,e,f,g,h,i}', "
+    "'{helo,mfrom,NULL,helo,mfrom,helo,mfrom,helo,NULL}', "
+    "'{NULL,NULL,HELO,NULL,NULL,NULL,NULL,NULL,NULL}', "
+    "'{none,neutral,pass,fail,softfail,temperror,permerror,policy,NULL}'), "
+    "('m-1', 2, '2001:db8::1', 5, 'pass', NULL, 'fail', NULL, 'pass', NULL, "
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+    "('m-2', 1, '192.0.2.2', 7, 'quarantine', NULL, NULL, 'softfail', "
+    "'pass', NULL, NULL, '{x}', '{NULL}', '{x}', '{NULL}', '{HELO}', "
+    "'{pass}'), "
+    "('m-2', 2, '192.0.2.3', 11, 'reject', NULL, 'fail', NULL, 'fail', "
+    "'{other}', NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+    "('m-3', 1, '192.0.2.4', 13, NULL, 'Deliver', NULL, NULL, NULL, NULL, "
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL)) "
+    "AS v(rid, rec_no, ip, count, disp, disp_raw, dkim, dkim_raw, spf, rt, "
+    "rtraw, dd, dr, sd, ss, ssraw, sr) ON v.rid = p.report_id;"
+    "SELECT dmarc.report_totals_refresh(NULL);"
+    "INSERT INTO dmarc.ingest (source, input, outcome, rep_id) "
+    "SELECT 'file', 'a', 'stored', id FROM dmarc.report "
+    "WHERE report_id = 'm-1' UNION ALL "
+    "SELECT 'file', 'b', 'duplicate', id FROM dmarc.report "
+    "WHERE report_id = 'm-1' UNION ALL "
+    "SELECT 'file', 'c', 'rejected', NULL;";
+
+/* Every row of rel as text, sorted (a new string). */
+static char *
+rows_text(const char *rel)
+{
+	PGconn		*c = connect_to(conninfo);
+	PGresult	*r;
+	char		 sql[256], *out;
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg(t::text, "
+	    "E'\\n' ORDER BY t::text), '') FROM %s t", rel);
+	r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	out = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return out;
+}
+
+/*
+ * Migrating a store written under 006 to the enum types (007) keeps
+ * every value, in the tables and in what the views show (still text),
+ * grants the views it makes again to the roles even when the user
+ * migrating has no default privileges for them, and leaves a store
+ * that takes reports.
+ */
+START_TEST(test_store_migrate_enums_keeps_values)
+{
+	static const char *const rels[] = { "dmarc.report", "dmarc.record",
+	    "dmarc.ingest", "dmarc.record_dkim", "dmarc.record_spf",
+	    "dmarc.record_override", "dmarc.daily_source",
+	    "dmarc.daily_domain" };
+	static const char *const views[] = { "record_dkim", "record_spf",
+	    "record_override", "daily_source" };
+	const struct store_migration	*m;
+	struct dm_err			 err = { 0 };
+	struct store			*st;
+	char				*before[nitems(rels)], *after;
+	char				 sql[256], ci[2048];
+	PGconn				*c;
+	PGresult			*r;
+	size_t				 i;
+	int				 n = -1;
+
+	fresh_db("migrate_enums");
+	for (m = store_migrations; m->name != NULL && m->version < 7; m++) {
+		exec_on(conninfo, m->sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.schema_version "
+		    "(version, name) VALUES (%d, '%s')", m->version, m->name);
+		exec_on(conninfo, sql);
+	}
+	ck_assert_int_eq(m->version, 7);
+	exec_on(conninfo, store_006);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 5);
+	/* as if the user who ran 001 were not the one running 007 */
+	exec_on(conninfo, "ALTER DEFAULT PRIVILEGES IN SCHEMA dmarc "
+	    "REVOKE ALL ON TABLES FROM dmarc_reader, dmarc_writer");
+	for (i = 0; i < nitems(rels); i++)
+		before[i] = rows_text(rels[i]);
+	ck_assert(strstr(before[1], "policy_test_mode") != NULL);
+	ck_assert(strstr(before[3], "permerror") != NULL);
+
+	st = open_store();
+	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, nmigrations() - 6);
+	for (i = 0; i < nitems(rels); i++) {
+		after = rows_text(rels[i]);
+		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
+		    rels[i], before[i], after);
+		free(before[i]);
+		free(after);
+	}
+	/* converted, and no CHECK is left but those on numbers */
+	ck_assert_str_eq(qs("SELECT format_type(atttypid, atttypmod) FROM "
+	    "pg_attribute WHERE attrelid = 'dmarc.record_y2024m02'::regclass "
+	    "AND attname = 'spf_result'"), "dmarc.spf_result[]");
+	ck_assert_str_eq(qs("SELECT string_agg(conname, ',' ORDER BY conname) "
+	    "FROM pg_constraint WHERE contype = 'c' AND conrelid IN "
+	    "('dmarc.record'::regclass, 'dmarc.report'::regclass, "
+	    "'dmarc.ingest'::regclass, 'dmarc.record_y2024m01'::regclass)"),
+	    "record_count_check,record_count_check,report_pct_check");
+	ck_assert_int_eq(q1("SELECT count(*) FROM pg_attribute a JOIN pg_type "
+	    "t ON t.oid = a.atttypid WHERE a.attrelid IN (SELECT oid FROM "
+	    "pg_class WHERE relnamespace = 'dmarc'::regnamespace AND relkind = "
+	    "'v') AND t.typnamespace = 'dmarc'::regnamespace"), 0);
+
+	make_login("t_store_reader", "dmarc_reader");
+	conninfo_for(ci, sizeof(ci), dbname, "t_store_reader");
+	c = connect_to(ci);
+	for (i = 0; i < nitems(views); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.%s",
+		    views[i]);
+		r = PQexec(c, sql);
+		ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s",
+		    sql, PQerrorMessage(c));
+		ck_assert_int_gt(atoi(PQgetvalue(r, 0, 0)), 0);
+		PQclear(r);
+	}
+	PQfinish(c);
+
+	/* a month with its partition, and a new one */
+	make_report("after-1", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("after-2", FEB2024 + 86400 * 31);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m01"), 5);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m03"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim WHERE "
+	    "result = 'fail' AND result_raw = 'hardfail'"), 2);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_store_migrate_concurrently)
 {
 	pid_t	 pid[3];
@@ -2068,6 +2235,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_open_uses_libpq_defaults);
 	tcase_add_test(tc, test_store_migrate_from_empty);
 	tcase_add_test(tc, test_store_migrate_concurrently);
+	tcase_add_test(tc, test_store_migrate_enums_keeps_values);
 	tcase_add_test(tc, test_store_report_stored_exactly);
 	tcase_add_test(tc, test_store_views_sum_right);
 	tcase_add_test(tc, test_store_second_copy_is_duplicate);
