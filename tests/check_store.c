@@ -1046,6 +1046,47 @@ START_TEST(test_store_partition_dropped_is_made_again)
 END_TEST
 
 /*
+ * The records go straight into their month's partition, not through
+ * dmarc.record (whose routing cost the server per row and per COPY):
+ * a statement trigger on dmarc.record would refuse them. A month whose
+ * partition is made for the report, and one already made, both.
+ */
+START_TEST(test_store_copies_into_partition)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("intopart");
+	PGconn		*c;
+	PGresult	*r;
+
+	exec_on(conninfo, "CREATE FUNCTION public.no_routing() RETURNS "
+	    "trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'routed "
+	    "through dmarc.record'; END $$");
+	exec_on(conninfo, "CREATE TRIGGER no_routing BEFORE INSERT ON "
+	    "dmarc.record FOR EACH STATEMENT EXECUTE FUNCTION "
+	    "public.no_routing()");
+	make_report("p-1", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("p-2", JAN2024 + 86400);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("p-3", FEB2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m01"), 6);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m02"), 3);
+	/* what the trigger does to a row through the parent */
+	c = connect_to(conninfo);
+	r = PQexec(c, "INSERT INTO dmarc.record (rep_id, rec_no, begin_time, "
+	    "domain, source_ip, count) VALUES (1, 9, '2024-01-01 00:00:00+00', "
+	    "'example.com', '192.0.2.1', 1)");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	ck_assert_msg(strstr(PQerrorMessage(c), "routed through") != NULL,
+	    "%s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	store_free(st);
+}
+END_TEST
+
+/*
  * The statements before and after the records go out together: a
  * failure in any of them leaves nothing of the report, and the
  * connection goes on with the next one.
@@ -2245,6 +2286,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_invalid_utf8_is_emsg);
 	tcase_add_test(tc, test_store_months_get_partitions);
 	tcase_add_test(tc, test_store_partition_dropped_is_made_again);
+	tcase_add_test(tc, test_store_copies_into_partition);
 	tcase_add_loop_test(tc, test_store_failed_statement_leaves_nothing, 0,
 	    nitems(fail_cases));
 	tcase_add_test(tc, test_store_killed_connection_is_estore);
