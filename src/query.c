@@ -236,7 +236,7 @@ static const struct query_col failures_cols[] = {
 	"   'domain', d, 'selector', sel, 'result', res)" \
 	"   ORDER BY d, sel, res) AS a" \
 	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d, u.sel," \
-	"   coalesce(u.res, u.raw) AS res FROM f CROSS JOIN LATERAL" \
+	"   coalesce(u.res::text, u.raw) AS res FROM f CROSS JOIN LATERAL" \
 	"   unnest(f.dkim_domain, f.dkim_selector, f.dkim_result," \
 	"   f.dkim_result_raw) AS u(d, sel, res, raw)" \
 	"   WHERE f.dkim_domain IS NOT NULL) x" \
@@ -246,7 +246,8 @@ static const struct query_col failures_cols[] = {
 	"   'domain', d, 'scope', sc, 'result', res)" \
 	"   ORDER BY d, sc, res) AS a" \
 	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d," \
-	"   coalesce(u.sc, u.scraw) AS sc, coalesce(u.res, u.raw) AS res" \
+	"   coalesce(u.sc::text, u.scraw) AS sc," \
+	"   coalesce(u.res::text, u.raw) AS res" \
 	"   FROM f CROSS JOIN LATERAL" \
 	"   unnest(f.spf_domain, f.spf_scope, f.spf_scope_raw, f.spf_result," \
 	"   f.spf_result_raw) AS u(d, sc, scraw, res, raw)" \
@@ -287,7 +288,7 @@ static const char failures_sql[] =
 	" rs AS (SELECT domain, source_ip, json_agg(json_build_object("
 	"   'type', t, 'comment', c) ORDER BY t, c) AS a"
 	"  FROM (SELECT DISTINCT f.domain, f.source_ip,"
-	"   coalesce(u.t, u.raw) AS t, u.c FROM f CROSS JOIN LATERAL"
+	"   coalesce(u.t::text, u.raw) AS t, u.c FROM f CROSS JOIN LATERAL"
 	"   unnest(f.reason_type, f.reason_type_raw, f.reason_comment)"
 	"   AS u(t, raw, c) WHERE f.reason_type IS NOT NULL) x"
 	"  GROUP BY domain, source_ip),"
@@ -407,10 +408,12 @@ static const char report_sql[] =
 	"SELECT id, org_name, email, extra_contact_info, report_id, domain,"
 	" begin_time, end_time, generator,"
 	" coalesce(to_json(errors), '[]'::json), version, namespace,"
-	" coalesce(adkim, adkim_raw), coalesce(aspf, aspf_raw),"
-	" coalesce(p, p_raw), coalesce(sp, sp_raw), coalesce(np, np_raw),"
-	" pct, fo, coalesce(testing, testing_raw),"
-	" coalesce(discovery_method, discovery_method_raw), records, messages"
+	" coalesce(adkim::text, adkim_raw), coalesce(aspf::text, aspf_raw),"
+	" coalesce(p::text, p_raw), coalesce(sp::text, sp_raw),"
+	" coalesce(np::text, np_raw), pct, fo,"
+	" coalesce(testing::text, testing_raw),"
+	" coalesce(discovery_method::text, discovery_method_raw), records,"
+	" messages"
 	" FROM dmarc.report"
 	" WHERE report_id = $5::text"
 	" AND ($1::text IS NULL OR domain = $1)"
@@ -448,27 +451,28 @@ static const struct query_col record_cols[] = {
  * rows in it. The auth results and reasons in their order.
  */
 static const char record_sql[] =
-	"SELECT r.source_ip, r.count, coalesce(r.disposition,"
-	" r.disposition_raw), coalesce(r.dkim, r.dkim_raw),"
-	" coalesce(r.spf, r.spf_raw), r.header_from, r.envelope_from,"
+	"SELECT r.source_ip, r.count, coalesce(r.disposition::text,"
+	" r.disposition_raw), coalesce(r.dkim::text, r.dkim_raw),"
+	" coalesce(r.spf::text, r.spf_raw), r.header_from, r.envelope_from,"
 	" r.envelope_to,"
 	" CASE WHEN r.dkim_domain IS NULL THEN '[]'::json ELSE"
 	" (SELECT json_agg(json_build_object('domain', u.d,"
-	"  'selector', u.sel, 'result', coalesce(u.res, u.raw),"
+	"  'selector', u.sel, 'result', coalesce(u.res::text, u.raw),"
 	"  'human_result', u.hr) ORDER BY u.i)"
 	"  FROM unnest(r.dkim_domain, r.dkim_selector, r.dkim_result,"
 	"  r.dkim_result_raw, r.dkim_human_result)"
 	"  WITH ORDINALITY AS u(d, sel, res, raw, hr, i)) END,"
 	" CASE WHEN r.spf_domain IS NULL THEN '[]'::json ELSE"
 	" (SELECT json_agg(json_build_object('domain', u.d,"
-	"  'scope', coalesce(u.sc, u.scraw), 'result', coalesce(u.res, u.raw),"
+	"  'scope', coalesce(u.sc::text, u.scraw),"
+	"  'result', coalesce(u.res::text, u.raw),"
 	"  'human_result', u.hr) ORDER BY u.i)"
 	"  FROM unnest(r.spf_domain, r.spf_scope, r.spf_scope_raw,"
 	"  r.spf_result, r.spf_result_raw, r.spf_human_result)"
 	"  WITH ORDINALITY AS u(d, sc, scraw, res, raw, hr, i)) END,"
 	" CASE WHEN r.reason_type IS NULL THEN '[]'::json ELSE"
 	" (SELECT json_agg(json_build_object('type',"
-	"  coalesce(u.t, u.traw), 'comment', u.c) ORDER BY u.i)"
+	"  coalesce(u.t::text, u.traw), 'comment', u.c) ORDER BY u.i)"
 	"  FROM unnest(r.reason_type, r.reason_type_raw, r.reason_comment)"
 	"  WITH ORDINALITY AS u(t, traw, c, i)) END"
 	" FROM dmarc.record r"
@@ -567,7 +571,8 @@ static const char new_sources_sql[] =
 	"  bool_or(dkim_domain IS NOT NULL) AS signed," \
 	"  bool_or('pass' = ANY (spf_result)) AS spf_pass," \
 	"  bool_or(reason_type &&" \
-	"   '{forwarded,trusted_forwarder,mailing_list}'::text[]) AS fwd," \
+	"   '{forwarded,trusted_forwarder,mailing_list}'" \
+	"   ::dmarc.reason_type[]) AS fwd," \
 	"  bool_or(EXISTS (SELECT FROM unnest(dkim_domain, dkim_result)" \
 	"   AS u(d, res) WHERE (lower(u.d) = domain" \
 	"   OR right(lower(u.d), length(domain) + 1) = '.' || domain)" \
@@ -667,8 +672,8 @@ static const char ready_sql[] =
 	" fix ' || CASE WHEN f.nfix = 1 THEN 'it' ELSE 'those' END"
 	"  || ' first'"
 	" END"
-	" FROM t, f, v LEFT JOIN LATERAL (SELECT coalesce(p, p_raw) AS p,"
-	"  coalesce(sp, sp_raw) AS sp, pct FROM dmarc.report"
+	" FROM t, f, v LEFT JOIN LATERAL (SELECT coalesce(p::text, p_raw) AS p,"
+	"  coalesce(sp::text, sp_raw) AS sp, pct FROM dmarc.report"
 	"  WHERE domain = $1 AND begin_time < $3"
 	"  ORDER BY begin_time DESC, id DESC LIMIT 1) pol ON true";
 

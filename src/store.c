@@ -52,7 +52,8 @@ struct cbuf {
  * The record COPY goes straight into the month's partition (named by
  * dmarc.ensure_record_partition()): routing each row through
  * dmarc.record cost the server 4.5% of the COPY. The partition still
- * checks its bounds and the parent's CHECKs.
+ * checks its bounds and the parent's CHECKs, and the enumeration
+ * columns' types their values (sql/007_enums.sql).
  */
 static const char record_copy[] =
 	"(rep_id, begin_time, domain, rec_no, source_ip, "
@@ -64,6 +65,21 @@ static const char record_copy[] =
 	"spf_domain, spf_scope, spf_scope_raw, spf_result, spf_result_raw, "
 	"spf_human_result) FROM STDIN (FORMAT binary)";
 
+/*
+ * The element types of the enumeration arrays, which a binary array
+ * names (the server refuses another): their OIDs are the database's,
+ * asked once per session.
+ */
+enum etype {
+	ET_REASON,	/* reason_type */
+	ET_DKIM,	/* dkim_result */
+	ET_SCOPE,	/* spf_scope */
+	ET_SPF,		/* spf_result */
+	ET_N
+};
+static const char *const etype_names[ET_N] = { "dmarc.reason_type",
+    "dmarc.dkim_result", "dmarc.spf_scope", "dmarc.spf_result" };
+
 enum sstate {
 	ST_IDLE,	/* no report open */
 	ST_TXN,		/* BEGIN done, report row inserted */
@@ -74,6 +90,7 @@ struct store {
 	PGconn			*conn;
 	int			 migrating;	/* notices worth an info line */
 	unsigned		 prepared;	/* 1 << PS_*: on this session */
+	uint32_t		 etype[ET_N];	/* 0: not asked yet */
 
 	/* the report being stored */
 	const struct store_input *in;
@@ -98,7 +115,8 @@ struct store {
 	 * The month copy_sql's partition is for (YYYYMM), known to exist:
 	 * the next report of that month skips dmarc.ensure_record_partition()
 	 * and its round trip. Forgotten after any failure, so that a
-	 * partition dropped meanwhile is made again on the next try.
+	 * partition dropped meanwhile is made again on the next try (and
+	 * so are the etype OIDs, should the types have been made again).
 	 */
 	int			 part_month;	/* 0: none */
 };
@@ -365,7 +383,47 @@ static int
 session_setup(struct store *st, struct dm_err *err)
 {
 	st->prepared = 0;	/* a new session has none */
+	/* and may be with another server, whose OIDs are its own */
+	memset(st->etype, 0, sizeof(st->etype));
 	return exec_cmd(st, "SET TimeZone TO 'UTC'", err);
+}
+
+/* What the session knows of the schema may be stale: forget it. */
+static void
+forget_schema(struct store *st)
+{
+	st->part_month = 0;
+	memset(st->etype, 0, sizeof(st->etype));
+}
+
+/* Ask for the etype OIDs unless known; all in one statement. */
+static int
+etype_oids(struct store *st, struct dm_err *err)
+{
+	PGresult	*res;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (st->etype[0] != 0)
+		return 0;
+	res = exec_params(st, "SELECT to_regtype($1)::oid, "
+	    "to_regtype($2)::oid, to_regtype($3)::oid, to_regtype($4)::oid",
+	    ET_N, etype_names, err);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < ET_N; i++) {
+		if (PQntuples(res) != 1 || PQgetisnull(res, 0, i)) {
+			rc = dm_err_set(err, DM_ESTORE, "database: no type %s: "
+			    "run 'dmarcd migrate'", etype_names[i]);
+			break;
+		}
+		st->etype[i] = (uint32_t)strtoul(PQgetvalue(res, 0, i), NULL,
+		    10);
+	}
+	PQclear(res);
+	if (rc == -1)
+		memset(st->etype, 0, sizeof(st->etype));
+	return rc;
 }
 
 /* Reconnect a connection that was lost, once. */
@@ -636,9 +694,10 @@ store_check_schema(struct store *st, struct dm_err *err)
  *			bits, is_cidr (ignored), address length, address
  *   text		the bytes; the server checks their encoding, we
  *			check first to name the record
- *   text[]		ndim (1), has-NULLs flag, element type (text),
- *			length and lower bound (1), then each element as a
- *			text field
+ *   text[]		ndim (1), has-NULLs flag, element type (text, or
+ *			the enum's: see etype), length and lower bound (1),
+ *			then each element as a text field (an enum's send
+ *			format is its label's text, as a scalar's is)
  * The stream opens with a header and ends with a field count of -1.
  */
 #define PG_TEXTOID	25
@@ -807,15 +866,15 @@ put_inet(struct cbuf *b, const unsigned char *a, int nb)
 }
 
 /*
- * The text[] field of one member of an array of n structs (size bytes
- * each, the member's const char * at off). NULL when n is 0, or when
- * every element would be NULL unless always: the views unnest a kind's
- * arrays in parallel, padding with NULLs, and count its entries by the
- * one array written always.
+ * The array field (of element type elemtype: text or an enum) of one
+ * member of an array of n structs (size bytes each, the member's const
+ * char * at off). NULL when n is 0, or when every element would be NULL
+ * unless always: the views unnest a kind's arrays in parallel, padding
+ * with NULLs, and count its entries by the one array written always.
  */
 static int
 put_array(struct cbuf *b, const void *base, size_t n, size_t size,
-    size_t off, int always)
+    size_t off, uint32_t elemtype, int always)
 {
 	const char	*s;
 	size_t		 i, start;
@@ -836,7 +895,7 @@ put_array(struct cbuf *b, const void *base, size_t n, size_t size,
 	/* its length, patched below; ndim, flags, type, dim, lower bound */
 	be32(b->p + start + 4, 1);
 	be32(b->p + start + 8, nulls);
-	be32(b->p + start + 12, PG_TEXTOID);
+	be32(b->p + start + 12, elemtype);
 	be32(b->p + start + 16, (uint32_t)n);
 	be32(b->p + start + 20, 1);
 	b->len += 24;
@@ -1268,7 +1327,7 @@ sink_begin(void *arg, const struct report *rep, struct dm_err *err)
 		if (!valid_text(rep->errors[i]))
 			return dm_err_set(err, DM_EMSG,
 			    "report: error text is not valid UTF-8");
-	if (alive(st, err) == -1)
+	if (alive(st, err) == -1 || etype_oids(st, err) == -1)
 		return -1;
 
 	buf_init(&errs, 1u << 20);
@@ -1395,22 +1454,23 @@ sink_begin(void *arg, const struct report *rep, struct dm_err *err)
 	buf_clear(&errs);
 	buf_clear(&dom);
 	if (rc == -1) {
-		st->part_month = 0;
+		forget_schema(st);
 		reset(st);
 	}
 	return rc;
 }
 
-#define ARR(b, a, n, type, member, always)				\
+#define ARR(b, a, n, type, member, elemtype, always)			\
 	put_array((b), (a), (n), sizeof(type), offsetof(type, member),	\
-	    (always))
+	    (elemtype), (always))
+#define TXT	PG_TEXTOID
 
 /*
  * A record's reasons and auth results: the array fields that end its
- * row, in the order of record_copy.
+ * row, in the order of record_copy; et the etype OIDs.
  */
 static int
-put_arrays(struct cbuf *b, const struct record *rec)
+put_arrays(struct cbuf *b, const struct record *rec, const uint32_t *et)
 {
 	const struct report_reason	*o = rec->reasons;
 	const struct report_dkim	*d = rec->auth_dkim;
@@ -1420,20 +1480,24 @@ put_arrays(struct cbuf *b, const struct record *rec)
 	size_t				 ns = rec->nauth_spf;
 	int				 r;
 
-	if ((r = ARR(b, o, no, struct report_reason, type.val, 1)) ||
-	    (r = ARR(b, o, no, struct report_reason, type.raw, 0)) ||
-	    (r = ARR(b, o, no, struct report_reason, comment, 0)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, domain, 1)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, selector, 0)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, result.val, 0)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, result.raw, 0)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, human_result, 0)) ||
-	    (r = ARR(b, s, ns, struct report_spf, domain, 1)) ||
-	    (r = ARR(b, s, ns, struct report_spf, scope.val, 0)) ||
-	    (r = ARR(b, s, ns, struct report_spf, scope.raw, 0)) ||
-	    (r = ARR(b, s, ns, struct report_spf, result.val, 0)) ||
-	    (r = ARR(b, s, ns, struct report_spf, result.raw, 0)) ||
-	    (r = ARR(b, s, ns, struct report_spf, human_result, 0)))
+	if ((r = ARR(b, o, no, struct report_reason, type.val,
+	    et[ET_REASON], 1)) ||
+	    (r = ARR(b, o, no, struct report_reason, type.raw, TXT, 0)) ||
+	    (r = ARR(b, o, no, struct report_reason, comment, TXT, 0)) ||
+	    (r = ARR(b, d, nd, struct report_dkim, domain, TXT, 1)) ||
+	    (r = ARR(b, d, nd, struct report_dkim, selector, TXT, 0)) ||
+	    (r = ARR(b, d, nd, struct report_dkim, result.val, et[ET_DKIM],
+	    0)) ||
+	    (r = ARR(b, d, nd, struct report_dkim, result.raw, TXT, 0)) ||
+	    (r = ARR(b, d, nd, struct report_dkim, human_result, TXT, 0)) ||
+	    (r = ARR(b, s, ns, struct report_spf, domain, TXT, 1)) ||
+	    (r = ARR(b, s, ns, struct report_spf, scope.val, et[ET_SCOPE],
+	    0)) ||
+	    (r = ARR(b, s, ns, struct report_spf, scope.raw, TXT, 0)) ||
+	    (r = ARR(b, s, ns, struct report_spf, result.val, et[ET_SPF],
+	    0)) ||
+	    (r = ARR(b, s, ns, struct report_spf, result.raw, TXT, 0)) ||
+	    (r = ARR(b, s, ns, struct report_spf, human_result, TXT, 0)))
 		return r;
 	return 0;
 }
@@ -1468,7 +1532,7 @@ sink_record(void *arg, const struct report *rep DM_UNUSED,
 		return dm_err_set(err, DM_EMSG, "report: too many records");
 	st->nrec++;
 	st->messages += rec->count;
-	/* the canonical values, as the CHECKed columns get them */
+	/* the canonical values, as the enumeration columns get them */
 	dkim = is(rec->dkim.val, "pass");
 	spf = is(rec->spf.val, "pass");
 	if (dkim || spf)
@@ -1511,7 +1575,7 @@ sink_record(void *arg, const struct report *rep DM_UNUSED,
 	for (i = 0; r == 0 && i < 9; i++)
 		r = put_text(&st->rec, f[i]);
 	if (r == 0)
-		r = put_arrays(&st->rec, rec);
+		r = put_arrays(&st->rec, rec, st->etype);
 	if (r != 0) {
 		st->rec.len = start;
 		return dm_err_set(err, DM_EMSG, "record %" PRIu64 ": %s",
@@ -1594,7 +1658,7 @@ sink_end(void *arg, const struct report *rep, struct dm_err *err)
 	reset(st);
 	return 0;
  fail:
-	st->part_month = 0;
+	forget_schema(st);
 	reset(st);
 	return -1;
 }
@@ -1604,7 +1668,7 @@ sink_abort(void *arg, const struct report *rep DM_UNUSED)
 {
 	struct store	*st = arg;
 
-	st->part_month = 0;
+	forget_schema(st);
 	reset(st);
 }
 

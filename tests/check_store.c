@@ -163,6 +163,19 @@ migrated_store(const char *name)
 	return st;
 }
 
+/* A login in group (made once: roles are the cluster's). */
+static void
+make_login(const char *user, const char *group)
+{
+	char	sql[512];
+
+	snprintf(sql, sizeof(sql), "DO $$ BEGIN IF NOT EXISTS (SELECT FROM "
+	    "pg_roles WHERE rolname = '%s') THEN CREATE ROLE %s LOGIN IN ROLE "
+	    "%s; END IF; EXCEPTION WHEN unique_violation OR duplicate_object "
+	    "THEN NULL; END $$", user, user, group);
+	exec_on(conninfo, sql);
+}
+
 static int
 nmigrations(void)
 {
@@ -420,6 +433,173 @@ START_TEST(test_store_migrate_from_empty)
 }
 END_TEST
 
+/*
+ * A store written under migration 006, enumerations as CHECKed text:
+ * every value of every enumeration, NULLs inside arrays and whole,
+ * values kept only raw, two partitions, the ledger's outcomes.
+ */
+static const char store_006[] =
+    "SELECT dmarc.ensure_record_partition('2024-01-01 00:00:00+00'), "
+    "dmarc.ensure_record_partition('2024-02-01 00:00:00+00');"
+    "INSERT INTO dmarc.report (report_id, begin_time, end_time, domain, "
+    "discovery_method, adkim, aspf, p, sp, np, testing, p_raw) VALUES "
+    "('m-1', '2024-01-05 00:00:00+00', '2024-01-06 00:00:00+00', "
+    "'example.com', 'psl', 'r', 's', 'none', 'quarantine', 'reject', 'n', "
+    "NULL), "
+    "('m-2', '2024-02-05 00:00:00+00', '2024-02-06 00:00:00+00', "
+    "'example.com', 'treewalk', 's', 'r', 'reject', 'none', 'quarantine', "
+    "'y', NULL), "
+    "('m-3', '2024-02-07 00:00:00+00', '2024-02-08 00:00:00+00', "
+    "'example.org', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'Bogus');"
+    "INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, "
+    "source_ip, count, disposition, disposition_raw, dkim, dkim_raw, spf, "
+    "reason_type, reason_type_raw, dkim_domain, dkim_result, spf_domain, "
+    "spf_scope, spf_scope_raw, spf_result) "
+    "SELECT p.id, v.rec_no, p.begin_time, p.domain, v.ip, v.count, "
+    "v.disp, v.disp_raw, v.dkim, v.dkim_raw, v.spf, v.rt::text[], "
+    "v.rtraw::text[], v.dd::text[], v.dr::text[], v.sd::text[], "
+    "v.ss::text[], v.ssraw::text[], v.sr::text[] "
+    "FROM dmarc.report p JOIN (VALUES "
+    "('m-1', 1, '192.0.2.1'::inet, 3, 'none', NULL, 'pass', NULL, 'fail', "
+    "'{forwarded,sampled_out,trusted_forwarder,mailing_list,local_policy,"
+    "other,policy_test_mode,NULL}', '{NULL,NULL,NULL,NULL,NULL,NULL,NULL,"
+    "Spam}', '{a,b,c,d,e,f,g,h}', '{none,pass,fail,policy,neutral,"
+    "temperror,permerror,NULL}', '{a,b,c,d,e,f,g,h,i}', "
+    "'{helo,mfrom,NULL,helo,mfrom,helo,mfrom,helo,NULL}', "
+    "'{NULL,NULL,HELO,NULL,NULL,NULL,NULL,NULL,NULL}', "
+    "'{none,neutral,pass,fail,softfail,temperror,permerror,policy,NULL}'), "
+    "('m-1', 2, '2001:db8::1', 5, 'pass', NULL, 'fail', NULL, 'pass', NULL, "
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+    "('m-2', 1, '192.0.2.2', 7, 'quarantine', NULL, NULL, 'softfail', "
+    "'pass', NULL, NULL, '{x}', '{NULL}', '{x}', '{NULL}', '{HELO}', "
+    "'{pass}'), "
+    "('m-2', 2, '192.0.2.3', 11, 'reject', NULL, 'fail', NULL, 'fail', "
+    "'{other}', NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+    "('m-3', 1, '192.0.2.4', 13, NULL, 'Deliver', NULL, NULL, NULL, NULL, "
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL)) "
+    "AS v(rid, rec_no, ip, count, disp, disp_raw, dkim, dkim_raw, spf, rt, "
+    "rtraw, dd, dr, sd, ss, ssraw, sr) ON v.rid = p.report_id;"
+    "SELECT dmarc.report_totals_refresh(NULL);"
+    "INSERT INTO dmarc.ingest (source, input, outcome, rep_id) "
+    "SELECT 'file', 'a', 'stored', id FROM dmarc.report "
+    "WHERE report_id = 'm-1' UNION ALL "
+    "SELECT 'file', 'b', 'duplicate', id FROM dmarc.report "
+    "WHERE report_id = 'm-1' UNION ALL "
+    "SELECT 'file', 'c', 'rejected', NULL;";
+
+/* Every row of rel as text, sorted (a new string). */
+static char *
+rows_text(const char *rel)
+{
+	PGconn		*c = connect_to(conninfo);
+	PGresult	*r;
+	char		 sql[256], *out;
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg(t::text, "
+	    "E'\\n' ORDER BY t::text), '') FROM %s t", rel);
+	r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	out = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return out;
+}
+
+/*
+ * Migrating a store written under 006 to the enum types (007) keeps
+ * every value, in the tables and in what the views show (still text),
+ * grants the views it makes again to the roles even when the user
+ * migrating has no default privileges for them, and leaves a store
+ * that takes reports.
+ */
+START_TEST(test_store_migrate_enums_keeps_values)
+{
+	static const char *const rels[] = { "dmarc.report", "dmarc.record",
+	    "dmarc.ingest", "dmarc.record_dkim", "dmarc.record_spf",
+	    "dmarc.record_override", "dmarc.daily_source",
+	    "dmarc.daily_domain" };
+	static const char *const views[] = { "record_dkim", "record_spf",
+	    "record_override", "daily_source" };
+	const struct store_migration	*m;
+	struct dm_err			 err = { 0 };
+	struct store			*st;
+	char				*before[nitems(rels)], *after;
+	char				 sql[256], ci[2048];
+	PGconn				*c;
+	PGresult			*r;
+	size_t				 i;
+	int				 n = -1;
+
+	fresh_db("migrate_enums");
+	for (m = store_migrations; m->name != NULL && m->version < 7; m++) {
+		exec_on(conninfo, m->sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.schema_version "
+		    "(version, name) VALUES (%d, '%s')", m->version, m->name);
+		exec_on(conninfo, sql);
+	}
+	ck_assert_int_eq(m->version, 7);
+	exec_on(conninfo, store_006);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 5);
+	/* as if the user who ran 001 were not the one running 007 */
+	exec_on(conninfo, "ALTER DEFAULT PRIVILEGES IN SCHEMA dmarc "
+	    "REVOKE ALL ON TABLES FROM dmarc_reader, dmarc_writer");
+	for (i = 0; i < nitems(rels); i++)
+		before[i] = rows_text(rels[i]);
+	ck_assert(strstr(before[1], "policy_test_mode") != NULL);
+	ck_assert(strstr(before[3], "permerror") != NULL);
+
+	st = open_store();
+	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, nmigrations() - 6);
+	for (i = 0; i < nitems(rels); i++) {
+		after = rows_text(rels[i]);
+		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
+		    rels[i], before[i], after);
+		free(before[i]);
+		free(after);
+	}
+	/* converted, and no CHECK is left but those on numbers */
+	ck_assert_str_eq(qs("SELECT format_type(atttypid, atttypmod) FROM "
+	    "pg_attribute WHERE attrelid = 'dmarc.record_y2024m02'::regclass "
+	    "AND attname = 'spf_result'"), "dmarc.spf_result[]");
+	ck_assert_str_eq(qs("SELECT string_agg(conname, ',' ORDER BY conname) "
+	    "FROM pg_constraint WHERE contype = 'c' AND conrelid IN "
+	    "('dmarc.record'::regclass, 'dmarc.report'::regclass, "
+	    "'dmarc.ingest'::regclass, 'dmarc.record_y2024m01'::regclass)"),
+	    "record_count_check,record_count_check,report_pct_check");
+	ck_assert_int_eq(q1("SELECT count(*) FROM pg_attribute a JOIN pg_type "
+	    "t ON t.oid = a.atttypid WHERE a.attrelid IN (SELECT oid FROM "
+	    "pg_class WHERE relnamespace = 'dmarc'::regnamespace AND relkind = "
+	    "'v') AND t.typnamespace = 'dmarc'::regnamespace"), 0);
+
+	make_login("t_store_reader", "dmarc_reader");
+	conninfo_for(ci, sizeof(ci), dbname, "t_store_reader");
+	c = connect_to(ci);
+	for (i = 0; i < nitems(views); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM dmarc.%s",
+		    views[i]);
+		r = PQexec(c, sql);
+		ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s",
+		    sql, PQerrorMessage(c));
+		ck_assert_int_gt(atoi(PQgetvalue(r, 0, 0)), 0);
+		PQclear(r);
+	}
+	PQfinish(c);
+
+	/* a month with its partition, and a new one */
+	make_report("after-1", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("after-2", FEB2024 + 86400 * 31);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m01"), 5);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m03"), 3);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim WHERE "
+	    "result = 'fail' AND result_raw = 'hardfail'"), 2);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_store_migrate_concurrently)
 {
 	pid_t	 pid[3];
@@ -480,7 +660,7 @@ START_TEST(test_store_report_stored_exactly)
 	    "dmarc.report p ON p.id = r.rep_id AND p.begin_time = r.begin_time "
 	    "AND p.domain = r.domain"), 3);
 	ck_assert_str_eq(qs("SELECT string_agg(rec_no || ':' || host(source_ip) || "
-	    "':' || count || ':' || coalesce(dkim, '-') || ':' || "
+	    "':' || count || ':' || coalesce(dkim::text, '-') || ':' || "
 	    "coalesce(dkim_raw, '-'), ',' ORDER BY rec_no) FROM dmarc.record"),
 	    "1:192.0.2.1:10:pass:-,2:2001:db8::1:5:fail:-,"
 	    "3:198.51.100.7:7:-:softfail");
@@ -861,6 +1041,47 @@ START_TEST(test_store_partition_dropped_is_made_again)
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m01"), 3);
 	ck_assert_int_eq(q1("SELECT records FROM dmarc.report WHERE "
 	    "report_id = 'c'"), 3);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * The records go straight into their month's partition, not through
+ * dmarc.record (whose routing cost the server per row and per COPY):
+ * a statement trigger on dmarc.record would refuse them. A month whose
+ * partition is made for the report, and one already made, both.
+ */
+START_TEST(test_store_copies_into_partition)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("intopart");
+	PGconn		*c;
+	PGresult	*r;
+
+	exec_on(conninfo, "CREATE FUNCTION public.no_routing() RETURNS "
+	    "trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'routed "
+	    "through dmarc.record'; END $$");
+	exec_on(conninfo, "CREATE TRIGGER no_routing BEFORE INSERT ON "
+	    "dmarc.record FOR EACH STATEMENT EXECUTE FUNCTION "
+	    "public.no_routing()");
+	make_report("p-1", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("p-2", JAN2024 + 86400);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("p-3", FEB2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m01"), 6);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_y2024m02"), 3);
+	/* what the trigger does to a row through the parent */
+	c = connect_to(conninfo);
+	r = PQexec(c, "INSERT INTO dmarc.record (rep_id, rec_no, begin_time, "
+	    "domain, source_ip, count) VALUES (1, 9, '2024-01-01 00:00:00+00', "
+	    "'example.com', '192.0.2.1', 1)");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	ck_assert_msg(strstr(PQerrorMessage(c), "routed through") != NULL,
+	    "%s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
 	store_free(st);
 }
 END_TEST
@@ -1332,39 +1553,165 @@ START_TEST(test_store_empty_entries_keep_their_place)
 }
 END_TEST
 
-/* The enumerations are checked inside the arrays too. */
-START_TEST(test_store_array_enum_checked)
-{
-	struct dm_err			 err = { 0 };
-	struct store			*st = migrated_store("enumcheck");
-	static struct report_dkim	 dk[2];
-	static struct report_spf	 sp[1];
-	static struct report_reason	 rs[1];
-	int				 k;
+/*
+ * A value outside its enumeration is refused by the column's type
+ * (sql/007_enums.sql) wherever the report carries it: in the report's
+ * INSERT, in the record COPY as a field or inside an array. The
+ * report's fault (DM_EMSG), and nothing of it is left.
+ */
+static struct report_dkim	 bad_dk[2];
+static struct report_spf	 bad_sp[1];
+static struct report_reason	 bad_rs[1];
+static const struct {
+	const char	**field;	/* set to bad after make_report() */
+	const char	*bad;
+	const char	*type;		/* the type that refuses it */
+} enum_bad[] = {
+	{ &rep.discovery_method.val, "dns", "dmarc.discovery_method" },
+	{ &rep.adkim.val, "strict", "dmarc.alignment" },
+	{ &rep.aspf.val, "R", "dmarc.alignment" },
+	{ &rep.p.val, "pass", "dmarc.policy" },
+	{ &rep.sp.val, "", "dmarc.policy" },
+	{ &rep.np.val, "bogus", "dmarc.policy" },
+	{ &rep.testing.val, "yes", "dmarc.testing" },
+	/* in the last record, after good rows of the same COPY */
+	{ &recs[2].disposition.val, "deliver", "dmarc.disposition" },
+	{ &recs[2].dkim.val, "softfail", "dmarc.dmarc_result" },
+	{ &recs[2].spf.val, "none", "dmarc.dmarc_result" },
+	{ &bad_rs[0].type.val, "spam", "dmarc.reason_type" },
+	{ &bad_dk[1].result.val, "hardfail", "dmarc.dkim_result" },
+	{ &bad_sp[0].scope.val, "MFROM", "dmarc.spf_scope" },
+	{ &bad_sp[0].result.val, "hardfail", "dmarc.spf_result" },
+};
 
-	for (k = 0; k < 3; k++) {
+START_TEST(test_store_enums_checked)
+{
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("enumcheck");
+	char		 want[128];
+	size_t		 k;
+
+	for (k = 0; k < nitems(enum_bad); k++) {
 		make_report("enum", JAN2024);
-		dk[0] = dk0[0];
-		dk[1] = dk0[1];
-		sp[0] = sp0[0];
-		rs[0] = rs1[0];
-		if (k == 0)
-			dk[1].result.val = "hardfail";
-		else if (k == 1)
-			sp[0].scope.val = "MFROM";
-		else
-			rs[0].type.val = "spam";
-		recs[0].auth_dkim = dk;
-		recs[0].auth_spf = sp;
-		recs[1].reasons = rs;
+		bad_dk[0] = dk0[0];
+		bad_dk[1] = dk0[1];
+		bad_sp[0] = sp0[0];
+		bad_rs[0] = rs1[0];
+		recs[0].auth_dkim = bad_dk;
+		recs[0].auth_spf = bad_sp;
+		recs[1].reasons = bad_rs;
 		recs[1].nreasons = 1;
+		*enum_bad[k].field = enum_bad[k].bad;
 		ck_assert_int_eq(feed(st, &input, &err), -1);
 		ck_assert_int_eq(err.scope, DM_EMSG);
-		ck_assert_msg(strstr(err.msg, "check constraint") != NULL,
-		    "%s", err.msg);
+		snprintf(want, sizeof(want), "invalid input value for enum %s: "
+		    "\"%s\"", enum_bad[k].type, enum_bad[k].bad);
+		ck_assert_msg(strstr(err.msg, want) != NULL, "%zu: %s", k,
+		    err.msg);
 		ck_assert_int_eq(rows_everywhere(), 0);
 	}
+	/* Every canonical value goes in, on the same connection. */
+	make_report("enum", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qs("SELECT string_agg(concat_ws('/', disposition, "
+	    "dkim, spf, reason_type, dkim_result, spf_scope, spf_result), "
+	    "' ' ORDER BY rec_no) FROM dmarc.record"), "none/pass/fail/"
+	    "{pass,fail}/{mfrom}/{softfail} quarantine/fail/fail/"
+	    "{forwarded,NULL} reject/pass/{helo,NULL}/{pass,temperror}");
 	store_free(st);
+}
+END_TEST
+
+/*
+ * The enumeration columns of every table refuse other values whoever
+ * writes them: here dmarc_writer, by hand, in an INSERT and an UPDATE
+ * (SQLSTATE 22P02, invalid_text_representation). The same statements
+ * with a value of the enumeration pass.
+ */
+static const struct {
+	const char	*table;
+	const char	*column;
+	const char	*good;		/* SQL literals */
+	const char	*bad;
+} enum_cols[] = {
+	{ "record", "disposition", "'quarantine'", "'deliver'" },
+	{ "record", "dkim", "'pass'", "'softfail'" },
+	{ "record", "spf", "'fail'", "'none'" },
+	{ "record", "reason_type", "'{forwarded,NULL}'", "'{forwarded,spam}'" },
+	{ "record", "dkim_result", "'{pass,permerror}'", "'{pass,hardfail}'" },
+	{ "record", "spf_scope", "'{helo,mfrom}'", "'{MFROM}'" },
+	{ "record", "spf_result", "'{softfail}'", "'{NULL,hardfail}'" },
+	{ "report", "discovery_method", "'psl'", "'dns'" },
+	{ "report", "adkim", "'s'", "'strict'" },
+	{ "report", "aspf", "'r'", "'R'" },
+	{ "report", "p", "'reject'", "'pass'" },
+	{ "report", "sp", "'none'", "''" },
+	{ "report", "np", "'quarantine'", "'bogus'" },
+	{ "report", "testing", "'y'", "'yes'" },
+	{ "ingest", "outcome", "'duplicate'", "'lost'" },
+};
+
+/* Run sql on c; its SQLSTATE into out ("" when it succeeded). */
+static const char *
+sqlstate(PGconn *c, const char *sql, char out[6])
+{
+	PGresult	*r = PQexec(c, sql);
+	const char	*s;
+
+	out[0] = '\0';
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		snprintf(out, 6, "%s", s != NULL ? s : "?????");
+	}
+	PQclear(r);
+	return out;
+}
+
+START_TEST(test_store_enums_refused_as_writer)
+{
+	/* a table's row but for the column tried: columns, values */
+	static const char *const row[][2] = {
+	    { "record (rep_id, rec_no, begin_time, domain, source_ip, count",
+	      "1, 1, '2024-01-01 00:00:00+00', 'example.com', '192.0.2.1', 1" },
+	    { "report (report_id, begin_time, end_time, domain",
+	      "'e', '2024-01-01 00:00:00+00', '2024-01-02 00:00:00+00', "
+	      "'example.com'" },
+	    { "ingest (source, input", "'file', 'x'" } };
+	struct store	*st = migrated_store("enumwriter");
+	char		 ci[2048], sql[512], state[6];
+	const char *const *ins;
+	PGconn		*c;
+	size_t		 k;
+
+	store_free(st);
+	make_login("t_store_writer", "dmarc_writer");
+	conninfo_for(ci, sizeof(ci), dbname, "t_store_writer");
+	c = connect_to(ci);
+	ck_assert_str_eq(sqlstate(c, "SELECT dmarc.ensure_record_partition("
+	    "'2024-01-01 00:00:00+00')", state), "");
+	for (k = 0; k < nitems(enum_cols); k++) {
+		ins = row[strcmp(enum_cols[k].table, "record") == 0 ? 0 :
+		    strcmp(enum_cols[k].table, "report") == 0 ? 1 : 2];
+		ck_assert_str_eq(sqlstate(c, "BEGIN", state), "");
+		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.%s, %s) VALUES "
+		    "(%s, %s)", ins[0], enum_cols[k].column, ins[1],
+		    enum_cols[k].good);
+		ck_assert_msg(strcmp(sqlstate(c, sql, state), "") == 0,
+		    "%s: %s", sql, state);
+		snprintf(sql, sizeof(sql), "UPDATE dmarc.%s SET %s = %s",
+		    enum_cols[k].table, enum_cols[k].column, enum_cols[k].bad);
+		ck_assert_msg(strcmp(sqlstate(c, sql, state), "22P02") == 0,
+		    "%s: %s", sql, state);
+		ck_assert_str_eq(sqlstate(c, "ROLLBACK", state), "");
+		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.%s, %s) VALUES "
+		    "(%s, %s)", ins[0], enum_cols[k].column, ins[1],
+		    enum_cols[k].bad);
+		ck_assert_msg(strcmp(sqlstate(c, sql, state), "22P02") == 0,
+		    "%s: %s", sql, state);
+	}
+	PQfinish(c);
+	ck_assert_int_eq(rows_everywhere(), 0);
 }
 END_TEST
 
@@ -1620,10 +1967,11 @@ START_TEST(test_store_arrays_shape)
 	    "3:c.example:fail");
 	/* Every array of every row: NULL, or 1-based and not empty. */
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record r, LATERAL "
-	    "(VALUES (r.reason_type), (r.reason_type_raw), (r.reason_comment), "
-	    "(r.dkim_domain), (r.dkim_selector), (r.dkim_result), "
-	    "(r.dkim_result_raw), (r.dkim_human_result), (r.spf_domain), "
-	    "(r.spf_scope), (r.spf_scope_raw), (r.spf_result), "
+	    "(VALUES (r.reason_type::text[]), (r.reason_type_raw), "
+	    "(r.reason_comment), (r.dkim_domain), (r.dkim_selector), "
+	    "(r.dkim_result::text[]), (r.dkim_result_raw), "
+	    "(r.dkim_human_result), (r.spf_domain), (r.spf_scope::text[]), "
+	    "(r.spf_scope_raw), (r.spf_result::text[]), "
 	    "(r.spf_result_raw), (r.spf_human_result)) AS a(v) WHERE "
 	    "v IS NOT NULL AND (array_lower(v, 1) <> 1 OR array_ndims(v) <> 1 "
 	    "OR cardinality(v) = 0)"), 0);
@@ -1768,18 +2116,6 @@ START_TEST(test_store_child_relations_are_views)
 END_TEST
 
 /* --- roles ------------------------------------------------------------ */
-
-static void
-make_login(const char *user, const char *group)
-{
-	char	sql[512];
-
-	snprintf(sql, sizeof(sql), "DO $$ BEGIN IF NOT EXISTS (SELECT FROM "
-	    "pg_roles WHERE rolname = '%s') THEN CREATE ROLE %s LOGIN IN ROLE "
-	    "%s; END IF; EXCEPTION WHEN unique_violation OR duplicate_object "
-	    "THEN NULL; END $$", user, user, group);
-	exec_on(conninfo, sql);
-}
 
 START_TEST(test_store_reader_reads_only)
 {
@@ -1940,6 +2276,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_open_uses_libpq_defaults);
 	tcase_add_test(tc, test_store_migrate_from_empty);
 	tcase_add_test(tc, test_store_migrate_concurrently);
+	tcase_add_test(tc, test_store_migrate_enums_keeps_values);
 	tcase_add_test(tc, test_store_report_stored_exactly);
 	tcase_add_test(tc, test_store_views_sum_right);
 	tcase_add_test(tc, test_store_second_copy_is_duplicate);
@@ -1949,6 +2286,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_invalid_utf8_is_emsg);
 	tcase_add_test(tc, test_store_months_get_partitions);
 	tcase_add_test(tc, test_store_partition_dropped_is_made_again);
+	tcase_add_test(tc, test_store_copies_into_partition);
 	tcase_add_loop_test(tc, test_store_failed_statement_leaves_nothing, 0,
 	    nitems(fail_cases));
 	tcase_add_test(tc, test_store_killed_connection_is_estore);
@@ -1963,7 +2301,8 @@ test_suite(void)
 	tcase_add_test(tc, test_store_many_records);
 	tcase_add_test(tc, test_store_hostile_text_round_trips_through_views);
 	tcase_add_test(tc, test_store_empty_entries_keep_their_place);
-	tcase_add_test(tc, test_store_array_enum_checked);
+	tcase_add_test(tc, test_store_enums_checked);
+	tcase_add_test(tc, test_store_enums_refused_as_writer);
 	tcase_add_test(tc, test_store_record_too_long_is_emsg);
 	tcase_add_test(tc, test_store_child_relations_are_views);
 	tcase_add_test(tc, test_store_attempts_count_dead_runs);

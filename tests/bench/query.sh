@@ -55,15 +55,19 @@ INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
 SELECT	p.id, n, p.begin_time, p.domain,
 	'198.18.0.0'::inet + ((p.id * 7919 + n * 104729) % 20000),
 	1 + (p.id + n * 31) % 50,
-	CASE WHEN (p.id + n) % 100 < 2 THEN 'quarantine'
-	    WHEN (p.id + n) % 100 < 3 THEN 'reject' ELSE 'none' END,
-	CASE WHEN n % 10 < 8 THEN 'pass' ELSE 'fail' END,
-	CASE WHEN (n / 10 + p.id) % 4 <> 0 THEN 'pass' ELSE 'fail' END,
+	(CASE WHEN (p.id + n) % 100 < 2 THEN 'quarantine'
+	    WHEN (p.id + n) % 100 < 3 THEN 'reject'
+	    ELSE 'none' END)::dmarc.disposition,
+	(CASE WHEN n % 10 < 8 THEN 'pass' ELSE 'fail' END)::dmarc.dmarc_result,
+	(CASE WHEN (n / 10 + p.id) % 4 <> 0 THEN 'pass' ELSE 'fail'
+	    END)::dmarc.dmarc_result,
 	p.domain, 'bounce.' || p.domain,
 	ARRAY[p.domain], ARRAY['s' || n % 3],
-	ARRAY[CASE WHEN n % 10 < 8 THEN 'pass' ELSE 'fail' END],
-	ARRAY['bounce.' || p.domain], ARRAY['mfrom'],
-	ARRAY[CASE WHEN (n / 10 + p.id) % 4 <> 0 THEN 'pass' ELSE 'fail' END]
+	ARRAY[CASE WHEN n % 10 < 8 THEN 'pass' ELSE 'fail'
+	    END]::dmarc.dkim_result[],
+	ARRAY['bounce.' || p.domain], ARRAY['mfrom']::dmarc.spf_scope[],
+	ARRAY[CASE WHEN (n / 10 + p.id) % 4 <> 0 THEN 'pass' ELSE 'fail'
+	    END]::dmarc.spf_result[]
 FROM	dmarc.report p, generate_series(1, 556) n
 WHERE	p.domain = 'domain$d.example';
 SQL
@@ -74,6 +78,9 @@ SQL
 	psql_db -c "SELECT dmarc.report_totals_refresh(NULL)" -c "VACUUM ANALYZE"
 	psql_db -c "CREATE TABLE bench_done AS SELECT count(*) AS records FROM dmarc.record"
 	echo "query: built in $(( $(date +%s) - start )) s"
+else
+	# a store kept from an older schema: bring it up to this dmarcq's
+	DMARCD_DB="$db" "$dmarcd" -q migrate
 fi
 echo "query: $(psql_db -c "SELECT count(*) FROM dmarc.record") records in" \
     "$(psql_db -c "SELECT count(*) FROM dmarc.report") reports," \

@@ -33,10 +33,11 @@ INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
     count, disposition, dkim, spf, header_from)
 SELECT id, 1, begin_time, domain,
     ('203.0.113.' || substr(report_id, 2))::inet, messages,
-    CASE WHEN substr(report_id, 2)::int % 2 = 1 THEN 'reject'
+    (CASE WHEN substr(report_id, 2)::int % 2 = 1 THEN 'reject'
 	WHEN substr(report_id, 2)::int = 2 THEN 'quarantine'
-	ELSE 'none' END,
-    CASE WHEN report_id = 'h12' THEN 'pass' ELSE 'fail' END, 'fail',
+	ELSE 'none' END)::dmarc.disposition,
+    (CASE WHEN report_id = 'h12' THEN 'pass' ELSE 'fail'
+	END)::dmarc.dmarc_result, 'fail',
     '<b>bold</b>.example'
 FROM dmarc.report WHERE report_id LIKE 'h%';
 

@@ -27,8 +27,10 @@ INSERT INTO dmarc.report (org_name, email, report_id, begin_time,
 
 INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
     count, disposition, dkim, spf, header_from)
-SELECT id, 1, begin_time, domain, '192.0.2.1'::inet, 1000000, 'none', 'pass',
-    'pass', domain FROM dmarc.report WHERE report_id = '1111'
+SELECT id, 1, begin_time, domain, '192.0.2.1'::inet, 1000000,
+    'none'::dmarc.disposition, 'pass'::dmarc.dmarc_result,
+    'pass'::dmarc.dmarc_result, domain FROM dmarc.report
+    WHERE report_id = '1111'
 UNION ALL
 SELECT id, 2, begin_time, domain, '198.51.100.7'::inet, 234567, 'reject', 'fail',
     'fail', domain FROM dmarc.report WHERE report_id = '1111'
@@ -103,10 +105,11 @@ UPDATE dmarc.record SET dkim_domain = '{example.com}', dkim_result = '{fail}',
 INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
     count, disposition, dkim, spf, header_from, dkim_domain, dkim_selector,
     dkim_result, spf_domain, spf_scope, spf_result, spf_result_raw)
-SELECT id, 3, begin_time, domain, '198.51.100.7'::inet, 0, 'none', 'fail',
-    'fail', 'a.example.com', '{esp.example.net}'::text[], '{k1}'::text[],
-    '{fail}'::text[], '{example.com}'::text[], NULL::text[], '{NULL}'::text[],
-    '{Bogus}'::text[]
+SELECT id, 3, begin_time, domain, '198.51.100.7'::inet, 0,
+    'none'::dmarc.disposition, 'fail'::dmarc.dmarc_result,
+    'fail'::dmarc.dmarc_result, 'a.example.com', '{esp.example.net}'::text[],
+    '{k1}'::text[], '{fail}'::dmarc.dkim_result[], '{example.com}'::text[],
+    NULL::dmarc.spf_scope[], '{NULL}'::dmarc.spf_result[], '{Bogus}'::text[]
     FROM dmarc.report WHERE report_id = '1111'
 UNION ALL
 SELECT id, 4, begin_time, domain, '198.51.100.7'::inet, 0, 'none', 'pass',

@@ -62,9 +62,11 @@ INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
     dkim_selector, dkim_result, dkim_human_result, spf_domain, spf_scope,
     spf_result)
 SELECT r.id, v.rec_no, r.begin_time, r.domain, v.ip::inet, v.count,
-    v.disp, v.disp_raw, v.dkim, v.spf, v.et, v.ef, v.hf, v.rt::text[],
-    v.rc::text[], v.dd::text[], v.ds::text[], v.dr::text[], v.dh::text[],
-    v.sd::text[], v.ss::text[], v.sr::text[]
+    v.disp::dmarc.disposition, v.disp_raw, v.dkim::dmarc.dmarc_result,
+    v.spf::dmarc.dmarc_result, v.et, v.ef, v.hf, v.rt::dmarc.reason_type[],
+    v.rc::text[], v.dd::text[], v.ds::text[], v.dr::dmarc.dkim_result[],
+    v.dh::text[], v.sd::text[], v.ss::dmarc.spf_scope[],
+    v.sr::dmarc.spf_result[]
 FROM dmarc.report r JOIN (VALUES
 ('old-1', 'shop.example', 1, '192.0.2.10', 100, 'none', NULL, 'pass', 'pass',
     NULL, 'shop.example', 'shop.example', NULL, NULL, '{shop.example}',
