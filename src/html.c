@@ -290,15 +290,25 @@ static const char daily_sql[] =
 	" ORDER BY domain, day";
 
 /*
- * The figures of dmarcq failures (the records of reports that begin in
- * the range), the HTML_TOP worst of each domain, in its order, with the
- * number of failing sources.
+ * Selects the records (c) of the reports that begin in the range, as
+ * dmarcq's are found (query.c, RANGE_RECORDS): the reports' ids by
+ * report_domain or report_begin, their records by the btree on rep_id,
+ * the conditions on c.begin_time (the report's) leaving out the months
+ * outside the range.
  */
 #define RECORDS_IN_RANGE \
-	" ($1::text IS NULL OR c.domain = $1)" \
+	" c.rep_id = ANY (ARRAY(SELECT id FROM dmarc.report" \
+	"  WHERE ($1::text IS NULL OR domain = $1)" \
+	"  AND begin_time >= $2::timestamptz" \
+	"  AND begin_time < $3::timestamptz" \
+	"  AND domain <= $4::text))" \
 	" AND c.begin_time >= $2::timestamptz" \
-	" AND c.begin_time < $3::timestamptz" \
-	" AND c.domain <= $4::text"
+	" AND c.begin_time < $3::timestamptz"
+
+/*
+ * The figures of dmarcq failures, the HTML_TOP worst of each domain, in
+ * its order, with the number of failing sources.
+ */
 #define STR(x)	#x
 #define XSTR(x)	STR(x)
 

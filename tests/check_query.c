@@ -1361,6 +1361,81 @@ START_TEST(test_query_sources_add_up_to_summary)
 }
 END_TEST
 
+/*
+ * Every command that reads dmarc.record finds its rows through an
+ * index (sql/008_record_rep_index.sql left one, on rep_id): no
+ * partition is read whole. Sequential scans are priced out (on a
+ * fixture this small they are the cheapest); a query that filters
+ * records by a column without an index gets one all the same, or a
+ * scan of a whole index, which has no Index Cond: either fails.
+ */
+#define EXPLAIN	"EXPLAIN (COSTS OFF) "
+START_TEST(test_query_records_found_through_an_index)
+{
+	const struct query_cmd	*cmds[2 * 32];
+	const char		*vals[6] = { "example.com",
+				    "2024-02-01T00:00:00Z",
+				    "2024-04-01T00:00:00Z", "50", "1111", NULL };
+	/* as query.c's: text, timestamptz, timestamptz, int8, text, text */
+	static const Oid	 types[6] = { 25, 1184, 1184, 20, 25, 25 };
+	PGconn			*conn;
+	PGresult		*res;
+	char			 id[32], *sql;
+	const char		*line, *next;
+	size_t			 i, len, n = 0;
+	int			 row, nread = 0;
+
+	for (i = 0; i < query_ncmds; i++) {
+		ck_assert_uint_lt(n + 2, nitems(cmds));
+		cmds[n++] = &query_cmds[i];
+		if (query_cmds[i].detail != NULL)
+			cmds[n++] = query_cmds[i].detail;
+	}
+	conn = PQconnectdb(fixture_db);
+	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s",
+	    PQerrorMessage(conn));
+	res = PQexec(conn, "SET enable_seqscan = off");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	res = PQexec(conn, "SELECT id FROM dmarc.report WHERE report_id ="
+	    " '1111'");
+	ck_assert_int_eq(PQntuples(res), 1);
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	vals[5] = id;
+	PQclear(res);
+
+	for (i = 0; i < n; i++) {
+		if (strstr(cmds[i]->sql, "dmarc.record") == NULL)
+			continue;
+		nread++;
+		len = strlen(cmds[i]->sql) + sizeof(EXPLAIN);
+		sql = xmalloc(len);
+		snprintf(sql, len, EXPLAIN "%s", cmds[i]->sql);
+		res = PQexecParams(conn, sql, 6, types, vals, NULL, NULL, 0);
+		ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s",
+		    cmds[i]->name, PQerrorMessage(conn));
+		for (row = 0; row < PQntuples(res); row++) {
+			line = PQgetvalue(res, row, 0);
+			next = row + 1 < PQntuples(res) ?
+			    PQgetvalue(res, row + 1, 0) : "";
+			ck_assert_msg(strstr(line, "Seq Scan on record_") == NULL,
+			    "%s: %s", cmds[i]->name, line);
+			if (strstr(line, "Index Scan") != NULL &&
+			    strstr(line, " on record_") != NULL)
+				ck_assert_msg(strstr(next, "Index Cond:") != NULL,
+				    "%s: %s, then %s", cmds[i]->name, line,
+				    next);
+		}
+		PQclear(res);
+		free(sql);
+	}
+	/* sources, failures, report's records, new-sources, readiness's two */
+	ck_assert_int_eq(nread, 6);
+	PQfinish(conn);
+}
+END_TEST
+#undef EXPLAIN
+
 /* --- report, new-sources, readiness: what the goldens hold ----------- */
 
 START_TEST(test_query_report_not_found_writes_nothing)
@@ -2131,6 +2206,7 @@ test_suite(void)
 	tcase_add_test(tc, test_query_failures_only_from_failing_records);
 	tcase_add_test(tc, test_query_failures_hostile_text_in_every_format);
 	tcase_add_test(tc, test_query_sources_add_up_to_summary);
+	tcase_add_test(tc, test_query_records_found_through_an_index);
 	tcase_add_test(tc, test_query_report_not_found_writes_nothing);
 	tcase_add_test(tc, test_query_report_is_found_by_id_with_controls);
 	tcase_add_test(tc, test_query_report_records_are_streamed_in_order);

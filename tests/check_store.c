@@ -600,6 +600,91 @@ START_TEST(test_store_migrate_enums_keeps_values)
 }
 END_TEST
 
+/*
+ * The indexes of dmarc.record and of each of its partitions, one line
+ * each, "relation: access method (columns)", sorted (static).
+ */
+static const char *
+record_indexes(void)
+{
+	return qs("SELECT string_agg(l, E'\\n' ORDER BY l COLLATE \"C\")"
+	    " FROM (SELECT format('%s: %s %s', x.indrelid::regclass,"
+	    " am.amname, regexp_replace(pg_get_indexdef(x.indexrelid),"
+	    " '^.* USING [a-z]+ ', '')) AS l"
+	    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+	    " JOIN pg_am am ON am.oid = i.relam"
+	    " WHERE x.indrelid IN (SELECT relid FROM"
+	    " pg_partition_tree('dmarc.record'))) t");
+}
+
+/*
+ * Migrating a store written under 007 to 008 leaves dmarc.record and
+ * each partition one index, a btree on rep_id, and every row and view
+ * row as it was; a month made afterwards gets the same index.
+ */
+START_TEST(test_store_migrate_record_index_keeps_rows)
+{
+	static const char *const rels[] = { "dmarc.report", "dmarc.record",
+	    "dmarc.record_dkim", "dmarc.record_spf", "dmarc.record_override",
+	    "dmarc.daily_source", "dmarc.daily_domain" };
+	const struct store_migration	*m;
+	struct dm_err			 err = { 0 };
+	struct store			*st;
+	char				*before[nitems(rels)], *after;
+	char				 sql[256];
+	size_t				 i;
+	int				 n = -1;
+
+	fresh_db("migrate_recidx");
+	for (m = store_migrations; m->name != NULL && m->version < 8; m++) {
+		exec_on(conninfo, m->sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.schema_version "
+		    "(version, name) VALUES (%d, '%s')", m->version, m->name);
+		exec_on(conninfo, sql);
+	}
+	ck_assert_int_eq(m->version, 8);
+	st = open_store();
+	make_report("ri-1", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	make_report("ri-2", FEB2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(record_indexes(),
+	    "dmarc.record: brin (rep_id)\n"
+	    "dmarc.record: btree (domain, begin_time)\n"
+	    "dmarc.record_y2024m01: brin (rep_id)\n"
+	    "dmarc.record_y2024m01: btree (domain, begin_time)\n"
+	    "dmarc.record_y2024m02: brin (rep_id)\n"
+	    "dmarc.record_y2024m02: btree (domain, begin_time)");
+	for (i = 0; i < nitems(rels); i++)
+		before[i] = rows_text(rels[i]);
+	ck_assert(strstr(before[5], "192.0.2.1") != NULL);
+
+	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, nmigrations() - 7);
+	for (i = 0; i < nitems(rels); i++) {
+		after = rows_text(rels[i]);
+		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
+		    rels[i], before[i], after);
+		free(before[i]);
+		free(after);
+	}
+	ck_assert_str_eq(qs("SELECT string_agg(indexname, ',') FROM pg_indexes"
+	    " WHERE schemaname = 'dmarc' AND tablename = 'record'"),
+	    "record_rep_id");
+
+	/* a new month: its partition is made with the index */
+	make_report("ri-3", FEB2024 + 86400 * 31);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(record_indexes(),
+	    "dmarc.record: btree (rep_id)\n"
+	    "dmarc.record_y2024m01: btree (rep_id)\n"
+	    "dmarc.record_y2024m02: btree (rep_id)\n"
+	    "dmarc.record_y2024m03: btree (rep_id)");
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.daily_source"), 9);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(test_store_migrate_concurrently)
 {
 	pid_t	 pid[3];
@@ -2277,6 +2362,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_migrate_from_empty);
 	tcase_add_test(tc, test_store_migrate_concurrently);
 	tcase_add_test(tc, test_store_migrate_enums_keeps_values);
+	tcase_add_test(tc, test_store_migrate_record_index_keeps_rows);
 	tcase_add_test(tc, test_store_report_stored_exactly);
 	tcase_add_test(tc, test_store_views_sum_right);
 	tcase_add_test(tc, test_store_second_copy_is_duplicate);
