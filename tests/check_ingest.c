@@ -682,6 +682,17 @@ START_TEST(test_import_workers_keep_the_order)
 		ck_assert_msg(strcmp(many, one) == 0, "with %d workers the "
 		    "lines differ from one process's:\n%.2000s", j, many);
 	}
+	/*
+	 * Holding back at most a byte per input not yet due: every worker
+	 * ahead waits, and a read that brings more than the mark is kept.
+	 */
+	snprintf(args, sizeof(args), "import -q --dry-run -j 4%s",
+	    sample_args());
+	setenv("DMARCD_IMPORT_HOLD", "1", 1);
+	ck_assert_int_eq(run_dmarcd_merge(args, many, sizeof(many), 0), 1);
+	unsetenv("DMARCD_IMPORT_HOLD");
+	ck_assert_msg(strcmp(many, one) == 0, "holding 1 byte, the lines "
+	    "differ from one process's:\n%.2000s", many);
 	ck_assert_int_eq(run_dmarcd("import -j 0 x", many, sizeof(many)), 2);
 	ck_assert_int_eq(run_dmarcd("import -j 65 x", many, sizeof(many)), 2);
 	ck_assert_int_eq(run_dmarcd("migrate -j 2", many, sizeof(many)), 2);
