@@ -417,7 +417,7 @@ static const struct query_col report_cols[] = {
 	    0, 0, 0 },
 };
 
-/* No index on report_id: a scan of dmarc.report, one row per report. */
+/* By report_id alone (sql/006_report_id.sql indexes it). */
 static const char report_sql[] =
 	"SELECT id, org_name, email, extra_contact_info, report_id, domain,"
 	" begin_time, end_time, generator,"
