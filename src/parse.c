@@ -186,6 +186,7 @@ static const struct elem elems[] = {
 
 /* elems[] index of each id, and each parent's children, built once. */
 static const struct elem	*by_id[E_MAX];
+static unsigned char		 is_leaf[E_MAX];	/* keeps its text */
 static unsigned char		 kids_first[E_MAX], kids_n[E_MAX];
 static const struct elem	*kids[nitems(elems)];
 
@@ -256,8 +257,10 @@ parse_init(void)
 	xmlSetExternalEntityLoader(refuse_loader);
 	xmlSetGenericErrorFunc(NULL, quiet);
 
-	for (i = 0; i < nitems(elems); i++)
+	for (i = 0; i < nitems(elems); i++) {
 		by_id[elems[i].id] = &elems[i];
+		is_leaf[elems[i].id] = elems[i].kind != K_NODE;
+	}
 	for (p = 0; p < E_MAX; p++) {
 		kids_first[p] = (unsigned char)n;
 		for (i = 0; i < nitems(elems); i++)
@@ -494,7 +497,7 @@ start_elem(struct parse_ctx *c, const char *name)
 	if (parent != E_SKIP && (e = child(c, parent, name)) != NULL)
 		id = e->id;
 	/* A text leaf holds no elements: whatever is inside is skipped. */
-	if (by_id[parent] != NULL && by_id[parent]->kind != K_NODE)
+	if (is_leaf[parent])
 		id = E_SKIP;
 	if (id != E_SKIP && !(REPEATABLE & BIT(id))) {
 		if (c->seen & BIT(id))
@@ -541,17 +544,17 @@ start_elem(struct parse_ctx *c, const char *name)
 	return 0;
 }
 
+/* Text inside a leaf is kept (end_leaf() checks it); any other, mostly
+ * the white space between elements, is dropped here. */
 static int
 add_text(struct parse_ctx *c, const char *s, size_t n)
 {
 	enum eid	 id = c->stack[c->depth];
 	size_t		 cap;
 
-	if (by_id[id] == NULL || by_id[id]->kind == K_NODE || s == NULL)
+	if (!is_leaf[id] || s == NULL)
 		return 0;
 	cap = by_id[id]->cap;
-	if (memchr(s, '\0', n) != NULL)
-		return fail(c, "<%s> holds a NUL", by_id[id]->name);
 	if (n > cap - c->tlen)
 		return fail(c, "<%s> longer than %zu bytes", by_id[id]->name,
 		    cap);
@@ -560,19 +563,10 @@ add_text(struct parse_ctx *c, const char *s, size_t n)
 	return 0;
 }
 
-/*
- * Most values are ASCII: spare them is_utf8()'s per-character calls.
- * (No NUL can be in the text: add_text() refuses it.)
- */
 static int
-is_ascii(const char *s, size_t len)
+is_space(char ch)
 {
-	unsigned char	 any = 0;
-	size_t		 i;
-
-	for (i = 0; i < len; i++)
-		any |= (unsigned char)s[i];
-	return any < 0x80;
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
 static int
@@ -594,19 +588,35 @@ end_leaf(struct parse_ctx *c, const struct elem *e)
 	struct record		*rec = &c->rec;
 	struct report_enum	 en = { NULL, NULL };
 	char			*v;
+	size_t			 vlen;
 	uint64_t		 n;
 	int			 len;
 
-	c->text[c->tlen] = '\0';
-	if (!is_ascii(c->text, c->tlen) && !is_utf8(c->text, c->tlen))
+	if (!is_utf8(c->text, c->tlen)) {
+		if (memchr(c->text, '\0', c->tlen) != NULL)
+			return fail(c, "<%s> holds a NUL", e->name);
 		return fail(c, "<%s> is not valid UTF-8", e->name);
+	}
 	a = e->id > E_RECORD ? &c->rec_arena : &c->rep_arena;
-	v = dm_trim(c->text);
+	/* trimmed, by its length: no strlen() */
+	v = c->text;
+	vlen = c->tlen;
+	while (vlen > 0 && is_space(*v)) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && is_space(v[vlen - 1]))
+		vlen--;
+	v[vlen] = '\0';
 	if (e->kind == K_ENUM) {
-		v = dm_arena_strdup(a, dm_lower(v));
-		en = report_enum_canon((enum report_enum_kind)e->set, v);
+		/* a known value is a constant: only one sent otherwise is
+		   copied, to keep as raw */
+		en = report_enum_canon((enum report_enum_kind)e->set,
+		    dm_lower(v));
+		if (en.raw != NULL)
+			en.raw = dm_arena_strndup(a, v, vlen);
 	} else if (e->kind == K_STR && e->id != E_SOURCE_IP)
-		v = dm_arena_strdup(a, v);
+		v = dm_arena_strndup(a, v, vlen);
 
 	switch (e->id) {
 	case E_VERSION:		rep->version = v; break;
@@ -652,7 +662,7 @@ end_leaf(struct parse_ctx *c, const struct elem *e)
 			rec->ip_len = (unsigned char)len;
 		break;
 	case E_COUNT:
-		c->count = dm_arena_strdup(a, v);
+		c->count = dm_arena_strndup(a, v, vlen);
 		break;
 	case E_DISPOSITION:	rec->disposition = en; break;
 	case E_PE_DKIM:		rec->dkim = en; break;
@@ -769,7 +779,8 @@ sax_text(void *arg, const xmlChar *s, int len)
 {
 	struct parse_ctx	*c = arg;
 
-	if (c->failed || c->stop || len <= 0)
+	/* mostly the white space between elements: dropped first thing */
+	if (!is_leaf[c->stack[c->depth]] || c->failed || c->stop || len <= 0)
 		return;
 	if (add_text(c, (const char *)s, (size_t)len) == -1)
 		stop(c);
@@ -891,8 +902,10 @@ parse_document(struct parse_ctx *c)
 		sax.getParameterEntity = sax_entity;
 		sax.reference = sax_reference;
 		sax.serror = xml_error;
-		/* NOBLANKS: white-space-only text goes to ignorableWhitespace,
-		   which stays NULL: values are trimmed anyway */
+		/* White space between elements is text like any other (a
+		   SAX parser builds no tree to tell it apart): the same
+		   callback spares libxml2 its areBlanks() checks, per run. */
+		sax.ignorableWhitespace = sax_text;
 	}
 	c->pctx = xmlCreateIOParserCtxt(&sax, c, io_read, NULL, c,
 	    XML_CHAR_ENCODING_NONE);
@@ -902,7 +915,7 @@ parse_document(struct parse_ctx *c)
 		return dm_err_set(c->err, DM_EINTERNAL,
 		    "xml: cannot create a parser");
 	}
-	xmlCtxtUseOptions(c->pctx, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+	xmlCtxtUseOptions(c->pctx, XML_PARSE_NONET);
 	c->pctx->replaceEntities = 0;
 	rc = xmlParseDocument(c->pctx);
 	if (c->stop && !c->failed)

@@ -67,7 +67,7 @@ static const char *
 lookup(const char *const *set, const char *text)
 {
 	for (; *set != NULL; set++)
-		if (strcmp(*set, text) == 0)
+		if ((*set)[0] == text[0] && strcmp(*set, text) == 0)
 			return *set;
 	return NULL;
 }

@@ -218,13 +218,29 @@ dm_utf8_dec(const unsigned char *s, size_t n, uint32_t *cpp)
 	return len;
 }
 
+#define ONES	UINT64_C(0x0101010101010101)
+#define HIGHS	UINT64_C(0x8080808080808080)
+
 int
 is_utf8(const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 i = 0, n;
+	uint64_t		 w;
 
+	/* Most text is ASCII: eight bytes at a time while no byte is
+	   above 0x7f or NUL (w - ONES borrows into the high bit of a
+	   zero byte), then byte by byte. */
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, p + i, 8);
+		if ((w & HIGHS) != 0 || ((w - ONES) & ~w & HIGHS) != 0)
+			break;
+	}
 	while (i < len) {
+		if (p[i] > 0 && p[i] < 0x80) {
+			i++;
+			continue;
+		}
 		if (p[i] == '\0' || (n = dm_utf8_dec(p + i, len - i, NULL)) == 0)
 			return 0;
 		i += n;

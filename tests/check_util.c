@@ -193,6 +193,38 @@ START_TEST(test_util_utf8)
 }
 END_TEST
 
+/* is_utf8() reads ASCII eight bytes at a time: whatever it must refuse
+ * or decode is found at every offset of a word and past the words. */
+START_TEST(test_util_utf8_at_every_offset)
+{
+	char	 s[40];
+	size_t	 len, at;
+
+	for (len = 1; len <= 33; len++) {
+		memset(s, 'a', sizeof(s));
+		ck_assert_int_eq(is_utf8(s, len), 1);
+		for (at = 0; at < len; at++) {
+			memset(s, 'a', sizeof(s));
+			s[at] = '\0';
+			ck_assert_msg(is_utf8(s, len) == 0, "NUL at %zu of %zu",
+			    at, len);
+			s[at] = '\x80';
+			ck_assert_msg(is_utf8(s, len) == 0, "0x80 at %zu of %zu",
+			    at, len);
+			s[at] = '\x7f';
+			ck_assert_int_eq(is_utf8(s, len), 1);
+			if (at + 1 < len) {
+				s[at] = '\xc3';	/* é */
+				s[at + 1] = '\xa9';
+				ck_assert_int_eq(is_utf8(s, len), 1);
+				s[at + 1] = 'a';	/* cut */
+				ck_assert_int_eq(is_utf8(s, len), 0);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_log_kv_escapes_hostile_text)
 {
 	struct buf	 b;
@@ -322,6 +354,7 @@ test_suite(void)
 	    nitems(ip_parse_cases));
 	tcase_add_test(tc, test_util_ip_fmt);
 	tcase_add_test(tc, test_util_utf8);
+	tcase_add_test(tc, test_util_utf8_at_every_offset);
 	tcase_add_test(tc, test_log_kv_escapes_hostile_text);
 	tcase_add_test(tc, test_buf_refuses_past_max);
 	tcase_add_loop_test(tc, test_report_enum_canon_table, 0,
