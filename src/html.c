@@ -291,17 +291,17 @@ static const char daily_sql[] =
 
 /*
  * Selects the records (c) of the reports that begin in the range, as
- * dmarcq's are found (query.c, RANGE_RECORDS): the reports' ids by
- * report_domain or report_begin, their records by the btree on rep_id,
- * the conditions on c.begin_time (the report's) leaving out the months
- * outside the range.
+ * dmarcq's are found (query.c, RANGE_RECORDS): a domain's through its
+ * reports' ids (report_domain, then the btree on rep_id), all of them
+ * straight; the conditions on c.begin_time (the report's) leave out the
+ * months outside the range.
  */
 #define RECORDS_IN_RANGE \
-	" c.rep_id = ANY (ARRAY(SELECT id FROM dmarc.report" \
-	"  WHERE ($1::text IS NULL OR domain = $1)" \
+	" ($1::text IS NULL OR c.rep_id = ANY (ARRAY(SELECT id" \
+	"  FROM dmarc.report WHERE domain = $1" \
 	"  AND begin_time >= $2::timestamptz" \
-	"  AND begin_time < $3::timestamptz" \
-	"  AND domain <= $4::text))" \
+	"  AND begin_time < $3::timestamptz)))" \
+	" AND c.domain <= $4::text" \
 	" AND c.begin_time >= $2::timestamptz" \
 	" AND c.begin_time < $3::timestamptz"
 
@@ -345,6 +345,11 @@ static const char reporters_sql[] =
 	"  count(*) OVER (PARTITION BY domain) AS total FROM s)"
 	" SELECT domain, org, reports, messages, total FROM r"
 	" WHERE n <= " XSTR(HTML_TOP) " ORDER BY domain, n";
+
+/* The statements above that read dmarc.record, for the tests of their
+ * plans: $1 domain (NULL: all), $2 and $3 the period, $4 the last
+ * domain shown. */
+const char *const html_record_sql[] = { failing_sql, reporters_sql, NULL };
 
 /* The summary's columns that the page shows, by name. */
 enum {

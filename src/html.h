@@ -53,6 +53,9 @@ int	html_period(const struct query_opts *o, int64_t now,
  * (what fitted is in b).
  */
 int	html_escape(struct buf *b, const char *s, size_t max);
+/* The page's statements that read dmarc.record (NULL-terminated), for
+ * the tests of their plans. */
+extern const char *const html_record_sql[];
 
 /*
  * Write the page of o's domain and period (html_period()) at time now

@@ -586,6 +586,56 @@ static const struct {
 	{ "\x1b\x1b\x1b", 2, "\\x1b\xe2\x80\xa6" },
 };
 
+/*
+ * The page's statements that read records, planned as html_write() has
+ * them planned: a domain's records through an index (seq scans off),
+ * every domain's read straight, not through an array of every report's
+ * id (an index probe per report, and a recheck of each row against the
+ * whole array once the bitmap outgrows work_mem).
+ */
+START_TEST(test_html_record_reads_planned)
+{
+	static const Oid	 types[4] = { 25, 1184, 1184, 25 };
+	const char		*vals[4] = { NULL, SINCE, UNTIL, "~" };
+	PGconn			*conn;
+	PGresult		*res;
+	char			 sql[8192];
+	const char		*line;
+	int			 i, row, dom;
+
+	conn = PQconnectdb(fixture_db);
+	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s",
+	    PQerrorMessage(conn));
+	for (dom = 0; dom <= 1; dom++) {
+		vals[0] = dom ? "example.com" : NULL;
+		PQclear(PQexec(conn, dom ? "SET enable_seqscan = off" :
+		    "SET enable_seqscan = on"));
+		for (i = 0; html_record_sql[i] != NULL; i++) {
+			snprintf(sql, sizeof(sql), "EXPLAIN (COSTS OFF) %s",
+			    html_record_sql[i]);
+			res = PQexecParams(conn, sql, 4, types, vals, NULL,
+			    NULL, 0);
+			ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK,
+			    "%s", PQerrorMessage(conn));
+			for (row = 0; row < PQntuples(res); row++) {
+				line = PQgetvalue(res, row, 0);
+				if (dom)
+					ck_assert_msg(strstr(line,
+					    "Seq Scan on record_") == NULL,
+					    "statement %d: %s", i, line);
+				else
+					ck_assert_msg(strstr(line,
+					    "rep_id = ANY") == NULL,
+					    "statement %d: %s", i, line);
+			}
+			PQclear(res);
+		}
+	}
+	ck_assert_int_eq(i, 2);
+	PQfinish(conn);
+}
+END_TEST
+
 START_TEST(test_html_escape_table)
 {
 	struct buf	 b;
@@ -1361,6 +1411,7 @@ test_suite(void)
 	    nitems(charts));
 	tcase_add_test(tc, test_html_header_and_summary_table);
 	tcase_add_test(tc, test_html_same_figures_as_dmarcq);
+	tcase_add_test(tc, test_html_record_reads_planned);
 	tcase_add_loop_test(tc, test_html_escape_table, 0, nitems(esc_cases));
 	tcase_add_test(tc, test_html_escape_says_when_full);
 	tcase_add_test(tc, test_html_hostile_text_is_inert);

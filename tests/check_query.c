@@ -1370,18 +1370,24 @@ END_TEST
  * scan of a whole index, which has no Index Cond: either fails.
  */
 #define EXPLAIN	"EXPLAIN (COSTS OFF) "
-START_TEST(test_query_records_found_through_an_index)
+
+/*
+ * Each dmarcq statement that reads dmarc.record, planned as dmarcq has
+ * it planned (with its values: text, timestamptz, timestamptz, int8,
+ * text, text; dom NULL is no --domain), its plan handed to check line
+ * by line (and the next one). Returns how many statements.
+ */
+static int
+explain_record_reads(const char *dom, int seqscan,
+    void (*check)(const char *, const char *, const char *))
 {
 	const struct query_cmd	*cmds[2 * 32];
-	const char		*vals[6] = { "example.com",
-				    "2024-02-01T00:00:00Z",
+	const char		*vals[6] = { dom, "2024-02-01T00:00:00Z",
 				    "2024-04-01T00:00:00Z", "50", "1111", NULL };
-	/* as query.c's: text, timestamptz, timestamptz, int8, text, text */
 	static const Oid	 types[6] = { 25, 1184, 1184, 20, 25, 25 };
 	PGconn			*conn;
 	PGresult		*res;
 	char			 id[32], *sql;
-	const char		*line, *next;
 	size_t			 i, len, n = 0;
 	int			 row, nread = 0;
 
@@ -1394,7 +1400,8 @@ START_TEST(test_query_records_found_through_an_index)
 	conn = PQconnectdb(fixture_db);
 	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s",
 	    PQerrorMessage(conn));
-	res = PQexec(conn, "SET enable_seqscan = off");
+	res = PQexec(conn, seqscan ? "SET enable_seqscan = on" :
+	    "SET enable_seqscan = off");
 	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
 	res = PQexec(conn, "SELECT id FROM dmarc.report WHERE report_id ="
@@ -1414,24 +1421,53 @@ START_TEST(test_query_records_found_through_an_index)
 		res = PQexecParams(conn, sql, 6, types, vals, NULL, NULL, 0);
 		ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s",
 		    cmds[i]->name, PQerrorMessage(conn));
-		for (row = 0; row < PQntuples(res); row++) {
-			line = PQgetvalue(res, row, 0);
-			next = row + 1 < PQntuples(res) ?
-			    PQgetvalue(res, row + 1, 0) : "";
-			ck_assert_msg(strstr(line, "Seq Scan on record_") == NULL,
-			    "%s: %s", cmds[i]->name, line);
-			if (strstr(line, "Index Scan") != NULL &&
-			    strstr(line, " on record_") != NULL)
-				ck_assert_msg(strstr(next, "Index Cond:") != NULL,
-				    "%s: %s, then %s", cmds[i]->name, line,
-				    next);
-		}
+		for (row = 0; row < PQntuples(res); row++)
+			check(cmds[i]->name, PQgetvalue(res, row, 0),
+			    row + 1 < PQntuples(res) ?
+			    PQgetvalue(res, row + 1, 0) : "");
 		PQclear(res);
 		free(sql);
 	}
-	/* sources, failures, report's records, new-sources, readiness's two */
-	ck_assert_int_eq(nread, 6);
 	PQfinish(conn);
+	return nread;
+}
+
+/* A domain's records: through an index, never a whole partition. */
+static void
+check_indexed(const char *name, const char *line, const char *next)
+{
+	ck_assert_msg(strstr(line, "Seq Scan on record_") == NULL, "%s: %s",
+	    name, line);
+	if (strstr(line, "Index Scan") != NULL &&
+	    strstr(line, " on record_") != NULL)
+		ck_assert_msg(strstr(next, "Index Cond:") != NULL,
+		    "%s: %s, then %s", name, line, next);
+}
+
+START_TEST(test_query_records_found_through_an_index)
+{
+	/* sources, failures, report's records, new-sources, readiness's two */
+	ck_assert_int_eq(explain_record_reads("example.com", 0,
+	    check_indexed), 6);
+}
+END_TEST
+
+/*
+ * All domains' records: read straight, not through an array of every
+ * report's id (an index probe per report; a recheck of each row
+ * against the whole array once the bitmap outgrows work_mem).
+ */
+static void
+check_no_id_array(const char *name, const char *line,
+    const char *next DM_UNUSED)
+{
+	ck_assert_msg(strstr(line, "rep_id = ANY") == NULL, "%s: %s", name,
+	    line);
+}
+
+START_TEST(test_query_all_domains_read_without_report_ids)
+{
+	ck_assert_int_eq(explain_record_reads(NULL, 1, check_no_id_array), 6);
 }
 END_TEST
 #undef EXPLAIN
@@ -2207,6 +2243,7 @@ test_suite(void)
 	tcase_add_test(tc, test_query_failures_hostile_text_in_every_format);
 	tcase_add_test(tc, test_query_sources_add_up_to_summary);
 	tcase_add_test(tc, test_query_records_found_through_an_index);
+	tcase_add_test(tc, test_query_all_domains_read_without_report_ids);
 	tcase_add_test(tc, test_query_report_not_found_writes_nothing);
 	tcase_add_test(tc, test_query_report_is_found_by_id_with_controls);
 	tcase_add_test(tc, test_query_report_records_are_streamed_in_order);
