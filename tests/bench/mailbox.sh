@@ -22,7 +22,8 @@ db="$conn dbname=mbench"
 
 # deliver straight into the Maildir: doveadm save would take minutes
 box=$DOVECOT_DIR/mail/$DOVECOT_USER/Maildir/.bench
-rm -rf "$box"
+# and no mail filed by an earlier run: the check at the end counts them
+rm -rf "$box" "$DOVECOT_DIR/mail/$DOVECOT_USER/Maildir/.bench_done"
 mkdir -p "$box/tmp" "$box/new" "$box/cur"
 i=1
 while [ $i -le "$n" ]; do
