@@ -346,9 +346,11 @@ static const char reporters_sql[] =
 	" SELECT domain, org, reports, messages, total FROM r"
 	" WHERE n <= " XSTR(HTML_TOP) " ORDER BY domain, n";
 
-/* The statements above that read dmarc.record, for the tests of their
+/*
+ * The statements above that read dmarc.record, for the tests of their
  * plans: $1 domain (NULL: all), $2 and $3 the period, $4 the last
- * domain shown. */
+ * domain shown.
+ */
 const char *const html_record_sql[] = { failing_sql, reporters_sql, NULL };
 
 /* The summary's columns that the page shows, by name. */

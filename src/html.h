@@ -53,8 +53,10 @@ int	html_period(const struct query_opts *o, int64_t now,
  * (what fitted is in b).
  */
 int	html_escape(struct buf *b, const char *s, size_t max);
-/* The page's statements that read dmarc.record (NULL-terminated), for
- * the tests of their plans. */
+/*
+ * The page's statements that read dmarc.record (NULL-terminated), for
+ * the tests of their plans.
+ */
 extern const char *const html_record_sql[];
 
 /*

@@ -544,8 +544,10 @@ start_elem(struct parse_ctx *c, const char *name)
 	return 0;
 }
 
-/* Text inside a leaf is kept (end_leaf() checks it); any other, mostly
- * the white space between elements, is dropped here. */
+/*
+ * Text inside a leaf is kept (end_leaf() checks it); any other, mostly
+ * the white space between elements, is dropped here.
+ */
 static int
 add_text(struct parse_ctx *c, const char *s, size_t n)
 {
