@@ -21,7 +21,7 @@ if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$top"; then
 	pgdir=/var/tmp/dmarcd-quickstart-$(echo "$top" | cksum | cut -d' ' -f1)
 fi
 echo "== starting a private PostgreSQL in $pgdir"
-DMARCD_DB=$(tests/pg.sh start "$pgdir")
+DMARCD_DB=$(PG_DURABLE=1 tests/pg.sh start "$pgdir")
 export DMARCD_DB
 
 echo "== dmarcd migrate"

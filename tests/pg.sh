@@ -10,7 +10,11 @@
 # already runs just prints its conninfo. PORT defaults to the first free
 # one from 55432 up. As root, initdb/pg_ctl/postgres run as the postgres
 # user (they refuse root), so DIR is made postgres-owned and its parents
-# must be traversable (keep it under /tmp). fsync is off: test data only.
+# must be traversable (keep it under /tmp). fsync, full_page_writes and
+# synchronous_commit are off: test data only, which a crash of the
+# machine may lose or corrupt. Started once with PG_DURABLE=1 (the quick
+# start's store), DIR keeps PostgreSQL's defaults from its next start on
+# (DIR/durable says so): what was committed survives a crash.
 set -eu
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -68,6 +72,15 @@ start)
 		as "$PGBIN/initdb" -D "$data" -U "$pguser" -A trust -E UTF8 \
 		    --locale=C.UTF-8 >&2 || die "initdb $data failed"
 	fi
+	if [ "${PG_DURABLE:-0}" = 1 ] && [ ! -f "$dir/durable" ]; then
+		echo "fsync, full_page_writes, synchronous_commit: on" |
+		    as tee "$dir/durable" >/dev/null
+	fi
+	if [ -f "$dir/durable" ]; then
+		unsafe=
+	else
+		unsafe="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	fi
 	if [ $# -eq 3 ]; then
 		port=$3
 		port_free "$port" || die "port $port is in use"
@@ -80,7 +93,7 @@ start)
 	fi
 	echo "$port" | as tee "$dir/port" >/dev/null
 	as "$PGBIN/pg_ctl" -D "$data" -l "$dir/log" -w -t 30 \
-	    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
+	    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $unsafe -c max_connections=50" \
 	    start >&2 || { tail -20 "$dir/log" >&2; die "start failed (log: $dir/log)"; }
 	i=0
 	while ! as "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port"; do

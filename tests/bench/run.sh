@@ -7,7 +7,9 @@
 #          timed against psql \copy (binary) of the same rows, the floor
 #          PostgreSQL itself sets; then 1,000 small reports of 20 records
 #          and their floor. DMARCD_BENCH_PGDIR: its cluster (default
-#          /tmp/dmarcd-bench-pg); DMARCD_BENCH_VIA=tcp (default) or socket.
+#          /tmp/dmarcd-bench-pg); DMARCD_BENCH_VIA=tcp (default) or socket;
+#          DMARCD_BENCH_DURABLE=1: fsync and the rest on, as the quick
+#          start's store (otherwise off, as the tests' clusters).
 #   query  dmarcq on 10 million records: summary, sources and failures of
 #          one domain over 30 days, with the server's EXPLAIN ANALYZE.
 # Every number comes from one run on this machine; compare ratios, not

@@ -1,8 +1,17 @@
 # store.sh: sourced by run.sh. File to committed rows with a private
 # PostgreSQL, against the floor PostgreSQL itself sets (psql \copy of the
 # same rows), all in one run.
-pgdir=${DMARCD_BENCH_PGDIR:-/tmp/dmarcd-bench-pg}	# one per concurrent bencher
-conn=$("$top/tests/pg.sh" start "$pgdir")
+# DMARCD_BENCH_DURABLE=1: a cluster with fsync, full_page_writes and
+# synchronous_commit on, as the quick start's store (tests/pg.sh
+# PG_DURABLE), in a directory of its own; otherwise they are off.
+if [ "${DMARCD_BENCH_DURABLE:-0}" = 1 ]; then
+	pgdir=${DMARCD_BENCH_PGDIR:-/tmp/dmarcd-bench-pg-durable}
+	durable="fsync, full_page_writes and synchronous_commit on"
+else
+	pgdir=${DMARCD_BENCH_PGDIR:-/tmp/dmarcd-bench-pg}	# one per concurrent bencher
+	durable="fsync=off (tests/pg.sh)"
+fi
+conn=$(PG_DURABLE=${DMARCD_BENCH_DURABLE:-0} "$top/tests/pg.sh" start "$pgdir")
 trap '"$top/tests/pg.sh" stop "$pgdir" >/dev/null 2>&1' EXIT
 psql_base() { psql "$conn" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 psql_base -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
@@ -33,7 +42,7 @@ if [ ! -d "$small" ]; then
 	done
 fi
 
-echo "store: PostgreSQL 15 over $via, fsync=off (tests/pg.sh)"
+echo "store: PostgreSQL 15 over $via, $durable"
 
 # secs CMD...: run CMD, its wall time in $secs and peak RSS (KiB) in $kb
 secs() {
