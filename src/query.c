@@ -296,8 +296,11 @@ static const char failures_sql[] =
 	 * know how few rows s has) looped over the range once per source.
 	 */
 	" fr AS MATERIALIZED (SELECT r.domain, r.source_ip, r.header_from,"
-	"  r.dkim_domain, r.dkim_selector, r.dkim_result, r.dkim_result_raw,"
-	"  r.spf_domain, r.spf_scope, r.spf_scope_raw, r.spf_result,"
+	"  dmarc.dkim_domain(r) AS dkim_domain,"
+	"  dmarc.dkim_selector(r) AS dkim_selector,"
+	"  dmarc.dkim_result(r) AS dkim_result, r.dkim_result_raw,"
+	"  dmarc.spf_domain(r) AS spf_domain, dmarc.spf_scope(r) AS spf_scope,"
+	"  r.spf_scope_raw, dmarc.spf_result(r) AS spf_result,"
 	"  r.spf_result_raw, r.reason_type, r.reason_type_raw,"
 	"  r.reason_comment, r.rep_id, r.begin_time FROM dmarc.record r"
 	"  WHERE" RANGE_RECORDS
@@ -475,20 +478,21 @@ static const char record_sql[] =
 	" r.disposition_raw), coalesce(r.dkim::text, r.dkim_raw),"
 	" coalesce(r.spf::text, r.spf_raw), r.header_from, r.envelope_from,"
 	" r.envelope_to,"
-	" CASE WHEN r.dkim_domain IS NULL THEN '[]'::json ELSE"
+	" CASE WHEN coalesce(r.dkim_n, 0) = 0 THEN '[]'::json ELSE"
 	" (SELECT json_agg(json_build_object('domain', u.d,"
 	"  'selector', u.sel, 'result', coalesce(u.res::text, u.raw),"
 	"  'human_result', u.hr) ORDER BY u.i)"
-	"  FROM unnest(r.dkim_domain, r.dkim_selector, r.dkim_result,"
-	"  r.dkim_result_raw, r.dkim_human_result)"
+	"  FROM unnest(dmarc.dkim_domain(r), dmarc.dkim_selector(r),"
+	"  dmarc.dkim_result(r), r.dkim_result_raw, r.dkim_human_result)"
 	"  WITH ORDINALITY AS u(d, sel, res, raw, hr, i)) END,"
-	" CASE WHEN r.spf_domain IS NULL THEN '[]'::json ELSE"
+	" CASE WHEN coalesce(r.spf_n, 0) = 0 THEN '[]'::json ELSE"
 	" (SELECT json_agg(json_build_object('domain', u.d,"
 	"  'scope', coalesce(u.sc::text, u.scraw),"
 	"  'result', coalesce(u.res::text, u.raw),"
 	"  'human_result', u.hr) ORDER BY u.i)"
-	"  FROM unnest(r.spf_domain, r.spf_scope, r.spf_scope_raw,"
-	"  r.spf_result, r.spf_result_raw, r.spf_human_result)"
+	"  FROM unnest(dmarc.spf_domain(r), dmarc.spf_scope(r),"
+	"  r.spf_scope_raw, dmarc.spf_result(r), r.spf_result_raw,"
+	"  r.spf_human_result)"
 	"  WITH ORDINALITY AS u(d, sc, scraw, res, raw, hr, i)) END,"
 	" CASE WHEN r.reason_type IS NULL THEN '[]'::json ELSE"
 	" (SELECT json_agg(json_build_object('type',"
@@ -582,14 +586,18 @@ static const char new_sources_sql[] =
  * command's help, first match wins).
  */
 #define READY_WITH \
-	"WITH rec AS (SELECT r.*," \
+	"WITH rec AS (SELECT r.*, dmarc.dkim_domain(r) AS dkim_domain," \
+	"  dmarc.dkim_selector(r) AS dkim_selector," \
+	"  dmarc.dkim_result(r) AS dkim_result," \
+	"  dmarc.spf_domain(r) AS spf_domain, dmarc.spf_scope(r) AS spf_scope," \
+	"  dmarc.spf_result(r) AS spf_result," \
 	"  coalesce(r.dkim = 'pass' OR r.spf = 'pass', false) AS ok" \
 	"  FROM dmarc.record r WHERE" RANGE_RECORDS ")," \
 	" src AS (SELECT source_ip, sum(count)::bigint AS messages," \
 	"  coalesce(sum(count) FILTER (WHERE ok), 0)::bigint AS dmarc_pass" \
 	"  FROM rec GROUP BY source_ip)," \
 	" bad AS (SELECT source_ip," \
-	"  bool_or(dkim_domain IS NOT NULL) AS signed," \
+	"  bool_or(dkim_n > 0) AS signed," \
 	"  bool_or('pass' = ANY (spf_result)) AS spf_pass," \
 	"  bool_or(reason_type &&" \
 	"   '{forwarded,trusted_forwarder,mailing_list}'" \

@@ -60,10 +60,13 @@ static const char record_copy[] =
 	"count, disposition, disposition_raw, dkim, dkim_raw, spf, spf_raw, "
 	"envelope_to, envelope_from, header_from, "
 	"reason_type, reason_type_raw, reason_comment, "
-	"dkim_domain, dkim_selector, dkim_result, dkim_result_raw, "
-	"dkim_human_result, "
-	"spf_domain, spf_scope, spf_scope_raw, spf_result, spf_result_raw, "
-	"spf_human_result) FROM STDIN (FORMAT binary)";
+	"dkim_n, dkim1_domain, dkim1_selector, dkim1_result, "
+	"dkim2_domain, dkim2_selector, dkim2_result, "
+	"dkim_more_domain, dkim_more_selector, dkim_more_result, "
+	"dkim_result_raw, dkim_human_result, "
+	"spf_n, spf1_domain, spf1_scope, spf1_result, "
+	"spf_more_domain, spf_more_scope, spf_scope_raw, spf_more_result, "
+	"spf_result_raw, spf_human_result) FROM STDIN (FORMAT binary)";
 
 /*
  * The element types of the enumeration arrays, which a binary array
@@ -704,7 +707,8 @@ store_check_schema(struct store *st, struct dm_err *err)
 #define PGSQL_AF_INET	2		/* the server's AF_INET: 2 anywhere */
 #define PGSQL_AF_INET6	3		/* AF_INET + 1, not AF_INET6 */
 #define PG_EPOCH	INT64_C(946684800)	/* 2000-01-01, Unix time */
-#define REC_FIELDS	29		/* the columns of record_copy */
+#define REC_FIELDS	40		/* the columns of record_copy */
+#define DKIM_SLOTS	2		/* DKIM results with columns of their own */
 
 static const char copy_header[] =
     "PGCOPY\n\377\r\n\0"	/* signature */
@@ -831,6 +835,20 @@ put_text(struct cbuf *b, const char *s)
 	be32(b->p + b->len, (uint32_t)n);
 	memcpy(b->p + b->len + 4, s, n);
 	b->len += 4 + n;
+	return 0;
+}
+
+/* How many results of a kind a record has, as smallint: NULL for none. */
+static int
+put_count(struct cbuf *b, size_t n)
+{
+	if (n == 0)
+		return put_text(b, NULL);
+	if (cbuf_reserve(b, 6) == -1)
+		return -1;
+	be32(b->p + b->len, 2);
+	be16(b->p + b->len + 4, (uint16_t)n);	/* n <= DM_MAX_AUTH_DKIM */
+	b->len += 6;
 	return 0;
 }
 
@@ -1478,24 +1496,44 @@ put_arrays(struct cbuf *b, const struct record *rec, const uint32_t *et)
 	size_t				 no = rec->nreasons;
 	size_t				 nd = rec->nauth_dkim;
 	size_t				 ns = rec->nauth_spf;
+	size_t				 i;
 	int				 r;
 
 	if ((r = ARR(b, o, no, struct report_reason, type.val,
 	    et[ET_REASON], 1)) ||
 	    (r = ARR(b, o, no, struct report_reason, type.raw, TXT, 0)) ||
-	    (r = ARR(b, o, no, struct report_reason, comment, TXT, 0)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, domain, TXT, 1)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, selector, TXT, 0)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, result.val, et[ET_DKIM],
+	    (r = ARR(b, o, no, struct report_reason, comment, TXT, 0)))
+		return r;
+	/* DKIM: the count, two slots, the rest */
+	if ((r = put_count(b, nd)) != 0)
+		return r;
+	for (i = 0; i < DKIM_SLOTS; i++)
+		if ((r = put_text(b, i < nd ? d[i].domain : NULL)) ||
+		    (r = put_text(b, i < nd ? d[i].selector : NULL)) ||
+		    (r = put_text(b, i < nd ? d[i].result.val : NULL)))
+			return r;
+	i = nd > DKIM_SLOTS ? DKIM_SLOTS : nd;
+	if ((r = ARR(b, d + i, nd - i, struct report_dkim, domain, TXT, 0)) ||
+	    (r = ARR(b, d + i, nd - i, struct report_dkim, selector, TXT,
 	    0)) ||
+	    (r = ARR(b, d + i, nd - i, struct report_dkim, result.val,
+	    et[ET_DKIM], 0)) ||
 	    (r = ARR(b, d, nd, struct report_dkim, result.raw, TXT, 0)) ||
-	    (r = ARR(b, d, nd, struct report_dkim, human_result, TXT, 0)) ||
-	    (r = ARR(b, s, ns, struct report_spf, domain, TXT, 1)) ||
-	    (r = ARR(b, s, ns, struct report_spf, scope.val, et[ET_SCOPE],
-	    0)) ||
+	    (r = ARR(b, d, nd, struct report_dkim, human_result, TXT, 0)))
+		return r;
+	/* SPF: the count, one slot, the rest */
+	if ((r = put_count(b, ns)) ||
+	    (r = put_text(b, ns > 0 ? s[0].domain : NULL)) ||
+	    (r = put_text(b, ns > 0 ? s[0].scope.val : NULL)) ||
+	    (r = put_text(b, ns > 0 ? s[0].result.val : NULL)))
+		return r;
+	i = ns > 0 ? 1 : 0;
+	if ((r = ARR(b, s + i, ns - i, struct report_spf, domain, TXT, 0)) ||
+	    (r = ARR(b, s + i, ns - i, struct report_spf, scope.val,
+	    et[ET_SCOPE], 0)) ||
 	    (r = ARR(b, s, ns, struct report_spf, scope.raw, TXT, 0)) ||
-	    (r = ARR(b, s, ns, struct report_spf, result.val, et[ET_SPF],
-	    0)) ||
+	    (r = ARR(b, s + i, ns - i, struct report_spf, result.val,
+	    et[ET_SPF], 0)) ||
 	    (r = ARR(b, s, ns, struct report_spf, result.raw, TXT, 0)) ||
 	    (r = ARR(b, s, ns, struct report_spf, human_result, TXT, 0)))
 		return r;

@@ -507,6 +507,25 @@ rows_text(const char *rel)
 }
 
 /*
+ * Apply the migrations from m on, below version below, as
+ * store_migrate() would (to stop a store at an older schema); the next
+ * one.
+ */
+static const struct store_migration *
+migrate_below(const struct store_migration *m, int below)
+{
+	char	sql[256];
+
+	for (; m->name != NULL && m->version < below; m++) {
+		exec_on(conninfo, m->sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.schema_version "
+		    "(version, name) VALUES (%d, '%s')", m->version, m->name);
+		exec_on(conninfo, sql);
+	}
+	return m;
+}
+
+/*
  * Migrating a store written under 006 to the enum types (007) keeps
  * every value, in the tables and in what the views show (still text),
  * grants the views it makes again to the roles even when the user
@@ -532,12 +551,7 @@ START_TEST(test_store_migrate_enums_keeps_values)
 	int				 n = -1;
 
 	fresh_db("migrate_enums");
-	for (m = store_migrations; m->name != NULL && m->version < 7; m++) {
-		exec_on(conninfo, m->sql);
-		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.schema_version "
-		    "(version, name) VALUES (%d, '%s')", m->version, m->name);
-		exec_on(conninfo, sql);
-	}
+	m = migrate_below(store_migrations, 7);
 	ck_assert_int_eq(m->version, 7);
 	exec_on(conninfo, store_006);
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record"), 5);
@@ -549,9 +563,7 @@ START_TEST(test_store_migrate_enums_keeps_values)
 	ck_assert(strstr(before[1], "policy_test_mode") != NULL);
 	ck_assert(strstr(before[3], "permerror") != NULL);
 
-	st = open_store();
-	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(n, nmigrations() - 6);
+	m = migrate_below(m, 8);
 	for (i = 0; i < nitems(rels); i++) {
 		after = rows_text(rels[i]);
 		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
@@ -573,6 +585,10 @@ START_TEST(test_store_migrate_enums_keeps_values)
 	    "pg_class WHERE relnamespace = 'dmarc'::regnamespace AND relkind = "
 	    "'v') AND t.typnamespace = 'dmarc'::regnamespace"), 0);
 
+	/* the later migrations, then the views as the reader */
+	st = open_store();
+	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, nmigrations() - 7);
 	make_login("t_store_reader", "dmarc_reader");
 	conninfo_for(ci, sizeof(ci), dbname, "t_store_reader");
 	c = connect_to(ci);
@@ -631,23 +647,14 @@ START_TEST(test_store_migrate_record_index_keeps_rows)
 	struct dm_err			 err = { 0 };
 	struct store			*st;
 	char				*before[nitems(rels)], *after;
-	char				 sql[256];
 	size_t				 i;
 	int				 n = -1;
 
 	fresh_db("migrate_recidx");
-	for (m = store_migrations; m->name != NULL && m->version < 8; m++) {
-		exec_on(conninfo, m->sql);
-		snprintf(sql, sizeof(sql), "INSERT INTO dmarc.schema_version "
-		    "(version, name) VALUES (%d, '%s')", m->version, m->name);
-		exec_on(conninfo, sql);
-	}
+	m = migrate_below(store_migrations, 7);
+	exec_on(conninfo, store_006);
+	m = migrate_below(m, 8);
 	ck_assert_int_eq(m->version, 8);
-	st = open_store();
-	make_report("ri-1", JAN2024);
-	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
-	make_report("ri-2", FEB2024);
-	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(record_indexes(),
 	    "dmarc.record: brin (rep_id)\n"
 	    "dmarc.record: btree (domain, begin_time)\n"
@@ -659,8 +666,7 @@ START_TEST(test_store_migrate_record_index_keeps_rows)
 		before[i] = rows_text(rels[i]);
 	ck_assert(strstr(before[5], "192.0.2.1") != NULL);
 
-	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(n, nmigrations() - 7);
+	m = migrate_below(m, 9);
 	for (i = 0; i < nitems(rels); i++) {
 		after = rows_text(rels[i]);
 		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
@@ -671,6 +677,9 @@ START_TEST(test_store_migrate_record_index_keeps_rows)
 	ck_assert_str_eq(qs("SELECT string_agg(indexname, ',') FROM pg_indexes"
 	    " WHERE schemaname = 'dmarc' AND tablename = 'record'"),
 	    "record_rep_id");
+	st = open_store();
+	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, nmigrations() - 8);
 
 	/* a new month: its partition is made with the index */
 	make_report("ri-3", FEB2024 + 86400 * 31);
@@ -680,7 +689,109 @@ START_TEST(test_store_migrate_record_index_keeps_rows)
 	    "dmarc.record_y2024m01: btree (rep_id)\n"
 	    "dmarc.record_y2024m02: btree (rep_id)\n"
 	    "dmarc.record_y2024m03: btree (rep_id)");
-	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.daily_source"), 9);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.daily_source"), 8);
+	store_free(st);
+}
+END_TEST
+
+/*
+ * dmarc.record's DKIM and SPF results as they read, whole (NULL for
+ * none), with the columns around them, one line per record, sorted: d,
+ * ds, dr, sd, ss, sr are how the query names each kind's domains,
+ * selectors, results, SPF domains, scopes, results. A static string.
+ */
+static const char *
+record_results(const char *d, const char *ds, const char *dr,
+    const char *sd, const char *ss, const char *sr)
+{
+	char	sql[2048];
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg(t::text, "
+	    "E'\\n' ORDER BY t::text), '') FROM (SELECT r.rep_id, r.rec_no, "
+	    "r.begin_time, r.domain, r.source_ip, r.count, r.disposition, "
+	    "r.disposition_raw, r.dkim, r.dkim_raw, r.spf, r.spf_raw, "
+	    "r.envelope_to, r.envelope_from, r.header_from, r.reason_type, "
+	    "r.reason_type_raw, r.reason_comment, %s, %s, %s, "
+	    "r.dkim_result_raw, r.dkim_human_result, %s, %s, r.spf_scope_raw, "
+	    "%s, r.spf_result_raw, r.spf_human_result FROM dmarc.record r) t",
+	    d, ds, dr, sd, ss, sr);
+	return qs(sql);
+}
+
+/* an array as dmarcd writes it: NULL when all its elements are */
+#define WRITTEN(x) "CASE WHEN cardinality(array_remove(" x ", NULL)) > 0 " \
+	"THEN " x " END"
+
+/*
+ * Migrating a store written under 008 to the slots of 009 keeps every
+ * DKIM and SPF result where it was, as the functions named after the
+ * old columns read them and as the views show them; a record with more
+ * results than slots keeps the rest in the arrays of the rest. A store
+ * that then takes reports shows them the same way.
+ */
+START_TEST(test_store_migrate_auth_slots_keep_results)
+{
+	static const char *const rels[] = { "dmarc.record_dkim",
+	    "dmarc.record_spf", "dmarc.record_override", "dmarc.daily_source",
+	    "dmarc.daily_domain", "dmarc.report" };
+	const struct store_migration	*m;
+	struct dm_err			 err = { 0 };
+	struct store			*st;
+	char				*before[nitems(rels)], *after, *was;
+	size_t				 i;
+	int				 n = -1;
+
+	fresh_db("migrate_slots");
+	m = migrate_below(store_migrations, 7);
+	exec_on(conninfo, store_006);
+	m = migrate_below(m, 9);
+	ck_assert_int_eq(m->version, 9);
+	for (i = 0; i < nitems(rels); i++)
+		before[i] = rows_text(rels[i]);
+	was = xstrdup(record_results("r.dkim_domain",
+	    WRITTEN("r.dkim_selector"), WRITTEN("r.dkim_result"),
+	    "r.spf_domain", WRITTEN("r.spf_scope"), WRITTEN("r.spf_result")));
+	ck_assert(strstr(was, "{a,b,c,d,e,f,g,h}") != NULL);
+
+	st = open_store();
+	ck_assert_msg(store_migrate(st, &n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(n, nmigrations() - 8);
+	ck_assert_str_eq(record_results("dmarc.dkim_domain(r)",
+	    "dmarc.dkim_selector(r)", "dmarc.dkim_result(r)",
+	    "dmarc.spf_domain(r)", "dmarc.spf_scope(r)",
+	    "dmarc.spf_result(r)"), was);
+	free(was);
+	for (i = 0; i < nitems(rels); i++) {
+		after = rows_text(rels[i]);
+		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
+		    rels[i], before[i], after);
+		free(before[i]);
+		free(after);
+	}
+	/* 8 DKIM and 9 SPF results: two and one in slots, the rest after */
+	ck_assert_str_eq(qs("SELECT concat_ws('|', dkim_n, dkim1_domain, "
+	    "dkim1_result, dkim2_domain, dkim2_result, dkim_more_domain, "
+	    "dkim_more_result, spf_n, spf1_domain, spf1_scope, spf1_result, "
+	    "spf_more_domain, spf_more_scope, spf_more_result) FROM "
+	    "dmarc.record r JOIN dmarc.report p ON p.id = r.rep_id WHERE "
+	    "p.report_id = 'm-1' AND r.rec_no = 1"),
+	    "8|a|none|b|pass|{c,d,e,f,g,h}|{fail,policy,neutral,temperror,"
+	    "permerror,NULL}|9|a|helo|none|{b,c,d,e,f,g,h,i}|{mfrom,NULL,helo,"
+	    "mfrom,helo,mfrom,helo,NULL}|{neutral,pass,fail,softfail,"
+	    "temperror,permerror,policy,NULL}");
+	/* one of each: the slots alone */
+	ck_assert_str_eq(qs("SELECT concat_ws('|', dkim_n, dkim1_domain, "
+	    "dkim_more_domain IS NULL, spf_n, spf1_domain, spf1_result, "
+	    "spf_more_domain IS NULL) FROM dmarc.record r JOIN dmarc.report p "
+	    "ON p.id = r.rep_id WHERE p.report_id = 'm-2' AND r.rec_no = 1"),
+	    "1|x|t|1|x|pass|t");
+
+	make_report("slots-1", JAN2024);
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim d JOIN "
+	    "dmarc.report p ON p.id = d.rep_id WHERE p.report_id = 'slots-1'"),
+	    q1("SELECT sum(coalesce(dkim_n, 0)) FROM dmarc.record r JOIN "
+	    "dmarc.report p ON p.id = r.rep_id WHERE p.report_id = 'slots-1'"));
 	store_free(st);
 }
 END_TEST
@@ -1625,15 +1736,24 @@ START_TEST(test_store_empty_entries_keep_their_place)
 	ck_assert_str_eq(qs("SELECT string_agg(format('%s:%s:%s', idx, "
 	    "type IS NULL, comment IS NULL), ',' ORDER BY idx) FROM "
 	    "dmarc.record_override WHERE rec_no = 3"), "1:t:t,2:t:t");
-	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s', dkim_domain, "
-	    "dkim_selector, dkim_result IS NULL, reason_type) FROM "
-	    "dmarc.record WHERE rec_no = 1"), "{NULL,NULL,NULL}|"
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s', "
+	    "dmarc.dkim_domain(r), dmarc.dkim_selector(r), "
+	    "dmarc.dkim_result(r) IS NULL, reason_type) FROM "
+	    "dmarc.record r WHERE rec_no = 1"), "{NULL,NULL,NULL}|"
 	    "{NULL,NULL,\"\"}|t|");
+	/* as stored: the count, two empty slots, the third's selector */
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s', dkim_n, "
+	    "num_nulls(dkim1_domain, dkim1_selector, dkim1_result, "
+	    "dkim2_domain, dkim2_selector, dkim2_result), dkim_more_domain "
+	    "IS NULL, dkim_more_selector, dkim_more_result IS NULL) FROM "
+	    "dmarc.record WHERE rec_no = 1"), "3|6|t|{\"\"}|t");
 	/* No entries: no rows, NULL arrays. */
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim WHERE "
 	    "rec_no = 2"), 0);
-	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record WHERE "
-	    "rec_no = 2 AND dkim_domain IS NULL AND spf_domain IS NULL"), 1);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record r WHERE "
+	    "rec_no = 2 AND dkim_n IS NULL AND spf_n IS NULL AND "
+	    "dmarc.dkim_domain(r) IS NULL AND dmarc.spf_domain(r) IS NULL"),
+	    1);
 	store_free(st);
 }
 END_TEST
@@ -1699,8 +1819,9 @@ START_TEST(test_store_enums_checked)
 	make_report("enum", JAN2024);
 	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(qs("SELECT string_agg(concat_ws('/', disposition, "
-	    "dkim, spf, reason_type, dkim_result, spf_scope, spf_result), "
-	    "' ' ORDER BY rec_no) FROM dmarc.record"), "none/pass/fail/"
+	    "dkim, spf, reason_type, dmarc.dkim_result(r), dmarc.spf_scope(r), "
+	    "dmarc.spf_result(r)), ' ' ORDER BY rec_no) FROM dmarc.record r"),
+	    "none/pass/fail/"
 	    "{pass,fail}/{mfrom}/{softfail} quarantine/fail/fail/"
 	    "{forwarded,NULL} reject/pass/{helo,NULL}/{pass,temperror}");
 	store_free(st);
@@ -1723,9 +1844,14 @@ static const struct {
 	{ "record", "dkim", "'pass'", "'softfail'" },
 	{ "record", "spf", "'fail'", "'none'" },
 	{ "record", "reason_type", "'{forwarded,NULL}'", "'{forwarded,spam}'" },
-	{ "record", "dkim_result", "'{pass,permerror}'", "'{pass,hardfail}'" },
-	{ "record", "spf_scope", "'{helo,mfrom}'", "'{MFROM}'" },
-	{ "record", "spf_result", "'{softfail}'", "'{NULL,hardfail}'" },
+	{ "record", "dkim1_result", "'pass'", "'hardfail'" },
+	{ "record", "dkim2_result", "'permerror'", "'PASS'" },
+	{ "record", "dkim_more_result", "'{pass,permerror}'",
+	    "'{pass,hardfail}'" },
+	{ "record", "spf1_scope", "'helo'", "'MFROM'" },
+	{ "record", "spf_more_scope", "'{helo,mfrom}'", "'{MFROM}'" },
+	{ "record", "spf1_result", "'softfail'", "'hardfail'" },
+	{ "record", "spf_more_result", "'{softfail}'", "'{NULL,hardfail}'" },
 	{ "report", "discovery_method", "'psl'", "'dns'" },
 	{ "report", "adkim", "'s'", "'strict'" },
 	{ "report", "aspf", "'r'", "'R'" },
@@ -2041,11 +2167,18 @@ START_TEST(test_store_arrays_shape)
 	recs[0].auth_dkim = dk;
 	recs[0].nauth_dkim = 3;
 	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
-	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s|%s', dkim_domain, "
-	    "dkim_result, dkim_result_raw, array_lower(dkim_result, 1), "
-	    "array_ndims(dkim_result), dkim_selector IS NULL) FROM "
-	    "dmarc.record WHERE rec_no = 1"), "{a.example,b.example,c.example}"
-	    "|{NULL,pass,fail}|{bogus,NULL,NULL}|1|1|t");
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s|%s', "
+	    "dmarc.dkim_domain(r), dmarc.dkim_result(r), dkim_result_raw, "
+	    "array_lower(dmarc.dkim_result(r), 1), "
+	    "array_ndims(dmarc.dkim_result(r)), dmarc.dkim_selector(r) IS NULL) "
+	    "FROM dmarc.record r WHERE rec_no = 1"),
+	    "{a.example,b.example,c.example}|{NULL,pass,fail}|"
+	    "{bogus,NULL,NULL}|1|1|t");
+	/* the third in the arrays of the rest, as a one-element array */
+	ck_assert_str_eq(qs("SELECT format('%s|%s|%s|%s|%s', dkim_n, "
+	    "dkim1_domain, dkim2_result, dkim_more_domain, dkim_more_result) "
+	    "FROM dmarc.record WHERE rec_no = 1"),
+	    "3|a.example|pass|{c.example}|{fail}");
 	ck_assert_str_eq(qs("SELECT string_agg(format('%s:%s:%s', idx, domain, "
 	    "coalesce(result, '-')), ',' ORDER BY idx) FROM dmarc.record_dkim "
 	    "WHERE rec_no = 1"), "1:a.example:-,2:b.example:pass,"
@@ -2053,10 +2186,14 @@ START_TEST(test_store_arrays_shape)
 	/* Every array of every row: NULL, or 1-based and not empty. */
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record r, LATERAL "
 	    "(VALUES (r.reason_type::text[]), (r.reason_type_raw), "
-	    "(r.reason_comment), (r.dkim_domain), (r.dkim_selector), "
-	    "(r.dkim_result::text[]), (r.dkim_result_raw), "
-	    "(r.dkim_human_result), (r.spf_domain), (r.spf_scope::text[]), "
-	    "(r.spf_scope_raw), (r.spf_result::text[]), "
+	    "(r.reason_comment), (r.dkim_more_domain), "
+	    "(r.dkim_more_selector), (r.dkim_more_result::text[]), "
+	    "(r.dkim_result_raw), (r.dkim_human_result), "
+	    "(dmarc.dkim_domain(r)), (dmarc.dkim_selector(r)), "
+	    "(dmarc.dkim_result(r)::text[]), (r.spf_more_domain), "
+	    "(r.spf_more_scope::text[]), (r.spf_more_result::text[]), "
+	    "(dmarc.spf_domain(r)), (dmarc.spf_scope(r)::text[]), "
+	    "(r.spf_scope_raw), (dmarc.spf_result(r)::text[]), "
 	    "(r.spf_result_raw), (r.spf_human_result)) AS a(v) WHERE "
 	    "v IS NOT NULL AND (array_lower(v, 1) <> 1 OR array_ndims(v) <> 1 "
 	    "OR cardinality(v) = 0)"), 0);
@@ -2363,6 +2500,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_migrate_concurrently);
 	tcase_add_test(tc, test_store_migrate_enums_keeps_values);
 	tcase_add_test(tc, test_store_migrate_record_index_keeps_rows);
+	tcase_add_test(tc, test_store_migrate_auth_slots_keep_results);
 	tcase_add_test(tc, test_store_report_stored_exactly);
 	tcase_add_test(tc, test_store_views_sum_right);
 	tcase_add_test(tc, test_store_second_copy_is_duplicate);

@@ -53,8 +53,8 @@ SQL
 		psql_db <<SQL
 INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
     count, disposition, dkim, spf, header_from, envelope_from,
-    dkim_domain, dkim_selector, dkim_result, spf_domain, spf_scope,
-    spf_result)
+    dkim_n, dkim1_domain, dkim1_selector, dkim1_result, spf_n,
+    spf1_domain, spf1_scope, spf1_result)
 SELECT	p.id, n, p.begin_time, p.domain,
 	'198.18.0.0'::inet + ((p.id * 7919 + n * 104729) % 20000),
 	1 + (p.id + n * 31) % 50,
@@ -65,12 +65,12 @@ SELECT	p.id, n, p.begin_time, p.domain,
 	(CASE WHEN (n / 10 + p.id) % 4 <> 0 THEN 'pass' ELSE 'fail'
 	    END)::dmarc.dmarc_result,
 	p.domain, 'bounce.' || p.domain,
-	ARRAY[p.domain], ARRAY['s' || n % 3],
-	ARRAY[CASE WHEN n % 10 < 8 THEN 'pass' ELSE 'fail'
-	    END]::dmarc.dkim_result[],
-	ARRAY['bounce.' || p.domain], ARRAY['mfrom']::dmarc.spf_scope[],
-	ARRAY[CASE WHEN (n / 10 + p.id) % 4 <> 0 THEN 'pass' ELSE 'fail'
-	    END]::dmarc.spf_result[]
+	1, p.domain, 's' || n % 3,
+	(CASE WHEN n % 10 < 8 THEN 'pass' ELSE 'fail'
+	    END)::dmarc.dkim_result,
+	1, 'bounce.' || p.domain, 'mfrom',
+	(CASE WHEN (n / 10 + p.id) % 4 <> 0 THEN 'pass' ELSE 'fail'
+	    END)::dmarc.spf_result
 FROM	dmarc.report p, generate_series(1, 556) n
 WHERE	p.domain = 'domain$d.example'
 ORDER BY p.id, n;

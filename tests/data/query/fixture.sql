@@ -82,39 +82,43 @@ VALUES
 -- formula prefix, quotes, a comma, a terminal escape and a tab, a DKIM
 -- selector with quotes, a control character and a newline, an SPF scope
 -- kept only raw.
-UPDATE dmarc.record SET dkim_domain = '{example.com}',
-    dkim_selector = '{s1}', dkim_result = '{pass}',
-    spf_domain = '{example.com}', spf_scope = '{mfrom}', spf_result = '{pass}'
+UPDATE dmarc.record SET dkim_n = 1, dkim1_domain = 'example.com',
+    dkim1_selector = 's1', dkim1_result = 'pass', spf_n = 1,
+    spf1_domain = 'example.com', spf1_scope = 'mfrom', spf1_result = 'pass'
     WHERE source_ip = '192.0.2.1';
-UPDATE dmarc.record SET dkim_domain = '{example.com,esp.example.net}',
-    dkim_selector = '{s1,k1}', dkim_result = '{fail,fail}',
-    spf_domain = '{bounce.esp.example.net}', spf_scope = '{mfrom}',
-    spf_result = '{softfail}'
+UPDATE dmarc.record SET dkim_n = 2, dkim1_domain = 'example.com',
+    dkim1_selector = 's1', dkim1_result = 'fail',
+    dkim2_domain = 'esp.example.net', dkim2_selector = 'k1',
+    dkim2_result = 'fail', spf_n = 1,
+    spf1_domain = 'bounce.esp.example.net', spf1_scope = 'mfrom',
+    spf1_result = 'softfail'
     WHERE source_ip = '198.51.100.7';
 UPDATE dmarc.record SET header_from = E'=HYPERLINK("x")\x1b[2J,\tz.example',
-    dkim_domain = '{example.com}',
-    dkim_selector = ARRAY[E'=s"1\x01\nx'], dkim_result = '{temperror}',
-    spf_domain = '{example.com,example.com}',
-    spf_scope = '{NULL,mfrom}', spf_scope_raw = '{HELO,NULL}',
-    spf_result = '{none,fail}'
+    dkim_n = 1, dkim1_domain = 'example.com',
+    dkim1_selector = E'=s"1\x01\nx', dkim1_result = 'temperror',
+    spf_n = 2, spf1_domain = 'example.com', spf1_result = 'none',
+    spf_more_domain = '{example.com}', spf_more_scope = '{mfrom}',
+    spf_scope_raw = '{HELO,NULL}', spf_more_result = '{fail}'
     WHERE source_ip = '192.0.2.9';
-UPDATE dmarc.record SET dkim_domain = '{example.com}', dkim_result = '{fail}',
-    spf_domain = '{example.com}', spf_scope = '{mfrom}', spf_result = '{pass}'
+UPDATE dmarc.record SET dkim_n = 1, dkim1_domain = 'example.com',
+    dkim1_result = 'fail', spf_n = 1, spf1_domain = 'example.com',
+    spf1_scope = 'mfrom', spf1_result = 'pass'
     WHERE source_ip = '2001:db8::1';
 
 INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
-    count, disposition, dkim, spf, header_from, dkim_domain, dkim_selector,
-    dkim_result, spf_domain, spf_scope, spf_result, spf_result_raw)
+    count, disposition, dkim, spf, header_from, dkim_n, dkim1_domain,
+    dkim1_selector, dkim1_result, spf_n, spf1_domain, spf1_scope,
+    spf1_result, spf_result_raw)
 SELECT id, 3, begin_time, domain, '198.51.100.7'::inet, 0,
     'none'::dmarc.disposition, 'fail'::dmarc.dmarc_result,
-    'fail'::dmarc.dmarc_result, 'a.example.com', '{esp.example.net}'::text[],
-    '{k1}'::text[], '{fail}'::dmarc.dkim_result[], '{example.com}'::text[],
-    NULL::dmarc.spf_scope[], '{NULL}'::dmarc.spf_result[], '{Bogus}'::text[]
+    'fail'::dmarc.dmarc_result, 'a.example.com', 1, 'esp.example.net',
+    'k1', 'fail'::dmarc.dkim_result, 1, 'example.com',
+    NULL::dmarc.spf_scope, NULL::dmarc.spf_result, '{Bogus}'::text[]
     FROM dmarc.report WHERE report_id = '1111'
 UNION ALL
 SELECT id, 4, begin_time, domain, '198.51.100.7'::inet, 0, 'none', 'pass',
-    'fail', 'passing.example', '{passing.example}', '{p1}', '{pass}',
-    '{passing.example}', '{mfrom}', '{pass}', NULL
+    'fail', 'passing.example', 1, 'passing.example', 'p1', 'pass', 1,
+    'passing.example', 'mfrom', 'pass', NULL
     FROM dmarc.report WHERE report_id = '1111';
 
 -- Failure reports for forensic: newest first by arrival_date, the one

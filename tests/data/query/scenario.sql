@@ -58,15 +58,19 @@ INSERT INTO dmarc.report (org_name, email, extra_contact_info, report_id,
 
 INSERT INTO dmarc.record (rep_id, rec_no, begin_time, domain, source_ip,
     count, disposition, disposition_raw, dkim, spf, envelope_to,
-    envelope_from, header_from, reason_type, reason_comment, dkim_domain,
-    dkim_selector, dkim_result, dkim_human_result, spf_domain, spf_scope,
-    spf_result)
+    envelope_from, header_from, reason_type, reason_comment, dkim_n,
+    dkim1_domain, dkim1_selector, dkim1_result, dkim2_domain,
+    dkim2_selector, dkim2_result, dkim_more_domain, dkim_more_selector,
+    dkim_more_result, dkim_human_result, spf_n, spf1_domain, spf1_scope,
+    spf1_result, spf_more_domain, spf_more_scope, spf_more_result)
 SELECT r.id, v.rec_no, r.begin_time, r.domain, v.ip::inet, v.count,
     v.disp::dmarc.disposition, v.disp_raw, v.dkim::dmarc.dmarc_result,
     v.spf::dmarc.dmarc_result, v.et, v.ef, v.hf, v.rt::dmarc.reason_type[],
-    v.rc::text[], v.dd::text[], v.ds::text[], v.dr::dmarc.dkim_result[],
-    v.dh::text[], v.sd::text[], v.ss::dmarc.spf_scope[],
-    v.sr::dmarc.spf_result[]
+    v.rc::text[], cardinality(a.dd), a.dd[1], a.ds[1], a.dr[1], a.dd[2],
+    a.ds[2], a.dr[2], nullif(a.dd[3:], '{}'), nullif(a.ds[3:], '{}'),
+    nullif(a.dr[3:], '{}'), v.dh::text[], cardinality(a.sd), a.sd[1],
+    a.ss[1], a.sr[1], nullif(a.sd[2:], '{}'), nullif(a.ss[2:], '{}'),
+    nullif(a.sr[2:], '{}')
 FROM dmarc.report r JOIN (VALUES
 ('old-1', 'shop.example', 1, '192.0.2.10', 100, 'none', NULL, 'pass', 'pass',
     NULL, 'shop.example', 'shop.example', NULL, NULL, '{shop.example}',
@@ -108,4 +112,7 @@ FROM dmarc.report r JOIN (VALUES
     '{sel}', '{pass}', NULL, '{example.org}', '{mfrom}', '{pass}'))
     AS v(id, dom, rec_no, ip, count, disp, disp_raw, dkim, spf, et, ef, hf,
     rt, rc, dd, ds, dr, dh, sd, ss, sr)
-    ON r.report_id = v.id AND r.domain = v.dom;
+    ON r.report_id = v.id AND r.domain = v.dom
+    CROSS JOIN LATERAL (SELECT v.dd::text[] AS dd, v.ds::text[] AS ds,
+    v.dr::dmarc.dkim_result[] AS dr, v.sd::text[] AS sd,
+    v.ss::dmarc.spf_scope[] AS ss, v.sr::dmarc.spf_result[] AS sr) a;
