@@ -83,59 +83,55 @@ ALTER TABLE dmarc.record RENAME COLUMN spf_domain TO spf_more_domain;
 ALTER TABLE dmarc.record RENAME COLUMN spf_scope TO spf_more_scope;
 ALTER TABLE dmarc.record RENAME COLUMN spf_result TO spf_more_result;
 
--- The whole arrays, as the columns held them before: NULL when the
--- record has no result of the kind; the domains one element per result
--- even when all are NULL; the others NULL when all their elements are.
+-- A kind's whole array from its count n, its slots and the array of the
+-- rest, as the columns held it before: NULL when n is; one element per
+-- result; NULL when all elements are, unless always (a kind's domains,
+-- by which the views count its results). For two slots and for one.
+CREATE FUNCTION dmarc.results(n smallint, s1 anyelement, s2 anyelement,
+    more anyarray, always boolean) RETURNS anyarray
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT CASE WHEN n > 0 AND (always OR s1 IS NOT NULL OR s2 IS NOT NULL
+	OR more IS NOT NULL) THEN (ARRAY[s1, s2] || coalesce(more,
+	array_fill(CASE WHEN false THEN s1 END,
+	ARRAY[greatest(n - 2, 0)])))[1:n] END $$;
+
+CREATE FUNCTION dmarc.results(n smallint, s1 anyelement, more anyarray,
+    always boolean) RETURNS anyarray
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT CASE WHEN n > 0 AND (always OR s1 IS NOT NULL OR
+	more IS NOT NULL) THEN (ARRAY[s1] || coalesce(more,
+	array_fill(CASE WHEN false THEN s1 END,
+	ARRAY[greatest(n - 1, 0)])))[1:n] END $$;
+
+-- Of a row of dmarc.record, what the old columns held.
 CREATE FUNCTION dmarc.dkim_domain(r dmarc.record) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN r.dkim_n > 0 THEN
-	(ARRAY[r.dkim1_domain, r.dkim2_domain] || coalesce(r.dkim_more_domain,
-	array_fill(NULL::text, ARRAY[greatest(r.dkim_n - 2, 0)])))[1:r.dkim_n]
-	END $$;
+$$ SELECT dmarc.results(r.dkim_n, r.dkim1_domain, r.dkim2_domain,
+	r.dkim_more_domain, true) $$;
 
 CREATE FUNCTION dmarc.dkim_selector(r dmarc.record) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN r.dkim_n > 0 AND (r.dkim1_selector IS NOT NULL OR
-	r.dkim2_selector IS NOT NULL OR r.dkim_more_selector IS NOT NULL) THEN
-	(ARRAY[r.dkim1_selector, r.dkim2_selector] ||
-	coalesce(r.dkim_more_selector,
-	array_fill(NULL::text, ARRAY[greatest(r.dkim_n - 2, 0)])))[1:r.dkim_n]
-	END $$;
+$$ SELECT dmarc.results(r.dkim_n, r.dkim1_selector, r.dkim2_selector,
+	r.dkim_more_selector, false) $$;
 
 CREATE FUNCTION dmarc.dkim_result(r dmarc.record)
 RETURNS dmarc.dkim_result[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN r.dkim_n > 0 AND (r.dkim1_result IS NOT NULL OR
-	r.dkim2_result IS NOT NULL OR r.dkim_more_result IS NOT NULL) THEN
-	(ARRAY[r.dkim1_result, r.dkim2_result] || coalesce(r.dkim_more_result,
-	array_fill(NULL::dmarc.dkim_result,
-	ARRAY[greatest(r.dkim_n - 2, 0)])))[1:r.dkim_n]
-	END $$;
+$$ SELECT dmarc.results(r.dkim_n, r.dkim1_result, r.dkim2_result,
+	r.dkim_more_result, false) $$;
 
 CREATE FUNCTION dmarc.spf_domain(r dmarc.record) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN r.spf_n > 0 THEN
-	(ARRAY[r.spf1_domain] || coalesce(r.spf_more_domain,
-	array_fill(NULL::text, ARRAY[greatest(r.spf_n - 1, 0)])))[1:r.spf_n]
-	END $$;
+$$ SELECT dmarc.results(r.spf_n, r.spf1_domain, r.spf_more_domain, true) $$;
 
 CREATE FUNCTION dmarc.spf_scope(r dmarc.record) RETURNS dmarc.spf_scope[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN r.spf_n > 0 AND (r.spf1_scope IS NOT NULL OR
-	r.spf_more_scope IS NOT NULL) THEN
-	(ARRAY[r.spf1_scope] || coalesce(r.spf_more_scope,
-	array_fill(NULL::dmarc.spf_scope,
-	ARRAY[greatest(r.spf_n - 1, 0)])))[1:r.spf_n]
-	END $$;
+$$ SELECT dmarc.results(r.spf_n, r.spf1_scope, r.spf_more_scope, false) $$;
 
 CREATE FUNCTION dmarc.spf_result(r dmarc.record) RETURNS dmarc.spf_result[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN r.spf_n > 0 AND (r.spf1_result IS NOT NULL OR
-	r.spf_more_result IS NOT NULL) THEN
-	(ARRAY[r.spf1_result] || coalesce(r.spf_more_result,
-	array_fill(NULL::dmarc.spf_result,
-	ARRAY[greatest(r.spf_n - 1, 0)])))[1:r.spf_n]
-	END $$;
+$$ SELECT dmarc.results(r.spf_n, r.spf1_result, r.spf_more_result,
+	false) $$;
 
 CREATE VIEW dmarc.record_dkim AS
 SELECT	r.rep_id, r.rec_no, u.idx::int AS idx, u.domain, u.selector,

@@ -253,27 +253,64 @@ static const struct query_col failures_cols[] = {
 	" h AS (SELECT domain, source_ip, json_agg(hf ORDER BY hf) AS a" \
 	"  FROM (SELECT DISTINCT domain, source_ip, header_from AS hf FROM f" \
 	"   WHERE header_from IS NOT NULL) x GROUP BY domain, source_ip)"
+/*
+ * A kind's results as one array, from the columns of t, a row or CTE of
+ * dmarc.record's (sql/009_record_auth_slots.sql): field is domain,
+ * selector or result (DKIM), domain, scope or result (SPF); always
+ * "true" for the domains, whose array has an element per result.
+ */
+#define DKIM_ARRAY(t, field, always) \
+	"dmarc.results(" t ".dkim_n, " t ".dkim1_" field ", " t ".dkim2_" \
+	field ", " t ".dkim_more_" field ", " always ")"
+#define SPF_ARRAY(t, field, always) \
+	"dmarc.results(" t ".spf_n, " t ".spf1_" field ", " t ".spf_more_" \
+	field ", " always ")"
+/* The columns those read. */
+#define AUTH_COLS(t) \
+	" " t ".dkim_n, " t ".dkim1_domain, " t ".dkim1_selector," \
+	" " t ".dkim1_result, " t ".dkim2_domain, " t ".dkim2_selector," \
+	" " t ".dkim2_result, " t ".dkim_more_domain," \
+	" " t ".dkim_more_selector, " t ".dkim_more_result," \
+	" " t ".dkim_result_raw, " t ".spf_n, " t ".spf1_domain," \
+	" " t ".spf1_scope, " t ".spf1_result, " t ".spf_more_domain," \
+	" " t ".spf_more_scope, " t ".spf_scope_raw, " t ".spf_more_result," \
+	" " t ".spf_result_raw"
+/*
+ * Each distinct DKIM and SPF result of f's records per source: the
+ * slots read as columns, the rest (third DKIM result on, second SPF)
+ * by position, so that a result with nothing in it still counts.
+ */
 #define F_DKIM \
 	" k AS (SELECT domain, source_ip, json_agg(json_build_object(" \
 	"   'domain', d, 'selector', sel, 'result', res)" \
 	"   ORDER BY d, sel, res) AS a" \
-	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d, u.sel," \
-	"   coalesce(u.res::text, u.raw) AS res FROM f CROSS JOIN LATERAL" \
-	"   unnest(f.dkim_domain, f.dkim_selector, f.dkim_result," \
-	"   f.dkim_result_raw) AS u(d, sel, res, raw)" \
-	"   WHERE f.dkim_domain IS NOT NULL) x" \
+	"  FROM (SELECT DISTINCT domain, source_ip, d, sel, res FROM (" \
+	"   SELECT f.domain, f.source_ip, f.dkim1_domain AS d," \
+	"   f.dkim1_selector AS sel," \
+	"   coalesce(f.dkim1_result::text, f.dkim_result_raw[1]) AS res" \
+	"   FROM f WHERE f.dkim_n >= 1" \
+	"   UNION ALL SELECT f.domain, f.source_ip, f.dkim2_domain," \
+	"   f.dkim2_selector," \
+	"   coalesce(f.dkim2_result::text, f.dkim_result_raw[2])" \
+	"   FROM f WHERE f.dkim_n >= 2" \
+	"   UNION ALL SELECT f.domain, f.source_ip, f.dkim_more_domain[i - 2]," \
+	"   f.dkim_more_selector[i - 2]," \
+	"   coalesce(f.dkim_more_result[i - 2]::text, f.dkim_result_raw[i])" \
+	"   FROM f, generate_series(3, f.dkim_n) i WHERE f.dkim_n >= 3) y) x" \
 	"  GROUP BY domain, source_ip)"
 #define F_SPF \
 	" p AS (SELECT domain, source_ip, json_agg(json_build_object(" \
 	"   'domain', d, 'scope', sc, 'result', res)" \
 	"   ORDER BY d, sc, res) AS a" \
-	"  FROM (SELECT DISTINCT f.domain, f.source_ip, u.d," \
-	"   coalesce(u.sc::text, u.scraw) AS sc," \
-	"   coalesce(u.res::text, u.raw) AS res" \
-	"   FROM f CROSS JOIN LATERAL" \
-	"   unnest(f.spf_domain, f.spf_scope, f.spf_scope_raw, f.spf_result," \
-	"   f.spf_result_raw) AS u(d, sc, scraw, res, raw)" \
-	"   WHERE f.spf_domain IS NOT NULL) x" \
+	"  FROM (SELECT DISTINCT domain, source_ip, d, sc, res FROM (" \
+	"   SELECT f.domain, f.source_ip, f.spf1_domain AS d," \
+	"   coalesce(f.spf1_scope::text, f.spf_scope_raw[1]) AS sc," \
+	"   coalesce(f.spf1_result::text, f.spf_result_raw[1]) AS res" \
+	"   FROM f WHERE f.spf_n >= 1" \
+	"   UNION ALL SELECT f.domain, f.source_ip, f.spf_more_domain[i - 1]," \
+	"   coalesce(f.spf_more_scope[i - 1]::text, f.spf_scope_raw[i])," \
+	"   coalesce(f.spf_more_result[i - 1]::text, f.spf_result_raw[i])" \
+	"   FROM f, generate_series(2, f.spf_n) i WHERE f.spf_n >= 2) y) x" \
 	"  GROUP BY domain, source_ip)"
 /* Join h, k or p (x) to the row of s for the same source. */
 #define F_JOIN(x) \
@@ -296,12 +333,7 @@ static const char failures_sql[] =
 	 * know how few rows s has) looped over the range once per source.
 	 */
 	" fr AS MATERIALIZED (SELECT r.domain, r.source_ip, r.header_from,"
-	"  dmarc.dkim_domain(r) AS dkim_domain,"
-	"  dmarc.dkim_selector(r) AS dkim_selector,"
-	"  dmarc.dkim_result(r) AS dkim_result, r.dkim_result_raw,"
-	"  dmarc.spf_domain(r) AS spf_domain, dmarc.spf_scope(r) AS spf_scope,"
-	"  r.spf_scope_raw, dmarc.spf_result(r) AS spf_result,"
-	"  r.spf_result_raw, r.reason_type, r.reason_type_raw,"
+	AUTH_COLS("r") ", r.reason_type, r.reason_type_raw,"
 	"  r.reason_comment, r.rep_id, r.begin_time FROM dmarc.record r"
 	"  WHERE" RANGE_RECORDS
 	"  AND NOT coalesce(r.dkim = 'pass' OR r.spf = 'pass', false)),"
@@ -482,16 +514,19 @@ static const char record_sql[] =
 	" (SELECT json_agg(json_build_object('domain', u.d,"
 	"  'selector', u.sel, 'result', coalesce(u.res::text, u.raw),"
 	"  'human_result', u.hr) ORDER BY u.i)"
-	"  FROM unnest(dmarc.dkim_domain(r), dmarc.dkim_selector(r),"
-	"  dmarc.dkim_result(r), r.dkim_result_raw, r.dkim_human_result)"
+	"  FROM unnest(" DKIM_ARRAY("r", "domain", "true") ","
+	"  " DKIM_ARRAY("r", "selector", "false") ","
+	"  " DKIM_ARRAY("r", "result", "false") ","
+	"  r.dkim_result_raw, r.dkim_human_result)"
 	"  WITH ORDINALITY AS u(d, sel, res, raw, hr, i)) END,"
 	" CASE WHEN coalesce(r.spf_n, 0) = 0 THEN '[]'::json ELSE"
 	" (SELECT json_agg(json_build_object('domain', u.d,"
 	"  'scope', coalesce(u.sc::text, u.scraw),"
 	"  'result', coalesce(u.res::text, u.raw),"
 	"  'human_result', u.hr) ORDER BY u.i)"
-	"  FROM unnest(dmarc.spf_domain(r), dmarc.spf_scope(r),"
-	"  r.spf_scope_raw, dmarc.spf_result(r), r.spf_result_raw,"
+	"  FROM unnest(" SPF_ARRAY("r", "domain", "true") ","
+	"  " SPF_ARRAY("r", "scope", "false") ", r.spf_scope_raw,"
+	"  " SPF_ARRAY("r", "result", "false") ", r.spf_result_raw,"
 	"  r.spf_human_result)"
 	"  WITH ORDINALITY AS u(d, sc, scraw, res, raw, hr, i)) END,"
 	" CASE WHEN r.reason_type IS NULL THEN '[]'::json ELSE"
@@ -586,11 +621,7 @@ static const char new_sources_sql[] =
  * command's help, first match wins).
  */
 #define READY_WITH \
-	"WITH rec AS (SELECT r.*, dmarc.dkim_domain(r) AS dkim_domain," \
-	"  dmarc.dkim_selector(r) AS dkim_selector," \
-	"  dmarc.dkim_result(r) AS dkim_result," \
-	"  dmarc.spf_domain(r) AS spf_domain, dmarc.spf_scope(r) AS spf_scope," \
-	"  dmarc.spf_result(r) AS spf_result," \
+	"WITH rec AS (SELECT r.*," \
 	"  coalesce(r.dkim = 'pass' OR r.spf = 'pass', false) AS ok" \
 	"  FROM dmarc.record r WHERE" RANGE_RECORDS ")," \
 	" src AS (SELECT source_ip, sum(count)::bigint AS messages," \
@@ -598,11 +629,14 @@ static const char new_sources_sql[] =
 	"  FROM rec GROUP BY source_ip)," \
 	" bad AS (SELECT source_ip," \
 	"  bool_or(dkim_n > 0) AS signed," \
-	"  bool_or('pass' = ANY (spf_result)) AS spf_pass," \
+	"  bool_or(coalesce(spf1_result = 'pass', false) OR" \
+	"   coalesce('pass' = ANY (spf_more_result), false)) AS spf_pass," \
 	"  bool_or(reason_type &&" \
 	"   '{forwarded,trusted_forwarder,mailing_list}'" \
 	"   ::dmarc.reason_type[]) AS fwd," \
-	"  bool_or(EXISTS (SELECT FROM unnest(dkim_domain, dkim_result)" \
+	"  bool_or(EXISTS (SELECT FROM (SELECT dkim1_domain, dkim1_result" \
+	"   UNION ALL SELECT dkim2_domain, dkim2_result UNION ALL" \
+	"   SELECT * FROM unnest(dkim_more_domain, dkim_more_result))" \
 	"   AS u(d, res) WHERE (lower(u.d) = domain" \
 	"   OR right(lower(u.d), length(domain) + 1) = '.' || domain)" \
 	"   AND u.res = 'fail')) AS own_fail" \

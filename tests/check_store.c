@@ -746,6 +746,12 @@ START_TEST(test_store_migrate_auth_slots_keep_results)
 	exec_on(conninfo, store_006);
 	m = migrate_below(m, 9);
 	ck_assert_int_eq(m->version, 9);
+	/* selectors and human results on the record with most results */
+	exec_on(conninfo, "UPDATE dmarc.record SET dkim_selector = "
+	    "'{s1,NULL,s3,NULL,NULL,NULL,NULL,s8}', dkim_human_result = "
+	    "'{NULL,h2,NULL,h4,NULL,NULL,NULL,NULL}', spf_human_result = "
+	    "'{NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,h9}' WHERE rec_no = 1 "
+	    "AND cardinality(dkim_domain) = 8");
 	for (i = 0; i < nitems(rels); i++)
 		before[i] = rows_text(rels[i]);
 	was = xstrdup(record_results("r.dkim_domain",
@@ -770,12 +776,14 @@ START_TEST(test_store_migrate_auth_slots_keep_results)
 	}
 	/* 8 DKIM and 9 SPF results: two and one in slots, the rest after */
 	ck_assert_str_eq(qs("SELECT concat_ws('|', dkim_n, dkim1_domain, "
-	    "dkim1_result, dkim2_domain, dkim2_result, dkim_more_domain, "
+	    "dkim1_selector, dkim1_result, dkim2_domain, dkim2_selector, "
+	    "dkim2_result, dkim_more_domain, dkim_more_selector, "
 	    "dkim_more_result, spf_n, spf1_domain, spf1_scope, spf1_result, "
 	    "spf_more_domain, spf_more_scope, spf_more_result) FROM "
 	    "dmarc.record r JOIN dmarc.report p ON p.id = r.rep_id WHERE "
 	    "p.report_id = 'm-1' AND r.rec_no = 1"),
-	    "8|a|none|b|pass|{c,d,e,f,g,h}|{fail,policy,neutral,temperror,"
+	    "8|a|s1|none|b|pass|{c,d,e,f,g,h}|{s3,NULL,NULL,NULL,NULL,s8}|"
+	    "{fail,policy,neutral,temperror,"
 	    "permerror,NULL}|9|a|helo|none|{b,c,d,e,f,g,h,i}|{mfrom,NULL,helo,"
 	    "mfrom,helo,mfrom,helo,NULL}|{neutral,pass,fail,softfail,"
 	    "temperror,permerror,policy,NULL}");
