@@ -1767,6 +1767,92 @@ START_TEST(test_store_empty_entries_keep_their_place)
 END_TEST
 
 /*
+ * Records that fill only the common columns go in a lean COPY; the first
+ * record that needs more ends it and the rest of the report goes in a
+ * full one, in the same transaction: every value lands either way, and a
+ * failure after the switch leaves nothing of the report.
+ */
+START_TEST(test_store_lean_copy_then_full)
+{
+	static struct report_dkim	 dk[] = {
+		{ "example.com", "s1", { "pass", NULL }, NULL },
+		{ "esp.example.net", "k1", { "fail", NULL }, NULL },
+	};
+	static struct report_spf	 sp[] = {
+		{ "bounce.example.com", { "mfrom", NULL }, { "softfail", NULL },
+		    NULL },
+	};
+	static const char want[] =
+	    "1|none|pass|fail|t|{example.com,esp.example.net}|{s1,k1}|"
+	    "{pass,fail}|{mfrom}|{softfail}|t|t|t\n"
+	    "2|quarantine|fail|fail|f|<NULL>|<NULL>|<NULL>|<NULL>|<NULL>|f|f|t\n"
+	    "3|reject|<NULL>|pass|t|{example.com,esp.example.net}|{s1,k1}|"
+	    "{pass,fail}|{mfrom}|{softfail}|t|t|f";
+	static const char rows[] =
+	    "SELECT string_agg(concat_ws('|', rec_no, disposition, "
+	    "coalesce(dkim::text, '<NULL>'), spf, envelope_to IS NULL, "
+	    "coalesce(dmarc.dkim_domain(r)::text, '<NULL>'), "
+	    "coalesce(dmarc.dkim_selector(r)::text, '<NULL>'), "
+	    "coalesce(dmarc.dkim_result(r)::text, '<NULL>'), "
+	    "coalesce(dmarc.spf_scope(r)::text, '<NULL>'), "
+	    "coalesce(dmarc.spf_result(r)::text, '<NULL>'), "
+	    "reason_type IS NULL, spf_raw IS NULL, dkim_raw IS NULL), "
+	    "E'\\n' ORDER BY rec_no) FROM dmarc.record r";
+	struct dm_err	 err = { 0 };
+	struct store	*st = migrated_store("lean");
+	size_t		 i;
+
+	/* 1 and 3 fit the lean COPY, 2 (reasons, a raw SPF verdict) not */
+	make_report("lean-1", JAN2024);
+	for (i = 0; i < 3; i += 2) {
+		recs[i].dkim.raw = NULL;
+		recs[i].auth_dkim = dk;
+		recs[i].nauth_dkim = nitems(dk);
+		recs[i].auth_spf = sp;
+		recs[i].nauth_spf = nitems(sp);
+	}
+	recs[2].dkim.raw = "softfail";	/* 3 after the switch: in full */
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(qs(rows), want);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_override"), 2);
+	ck_assert_str_eq(qs("SELECT dkim_raw FROM dmarc.record WHERE "
+	    "rec_no = 3"), "softfail");
+
+	/* a lean report throughout */
+	exec_on(conninfo, "DELETE FROM dmarc.report");
+	make_report("lean-2", JAN2024);
+	for (i = 0; i < 3; i++) {
+		recs[i].dkim.raw = recs[i].spf.raw = NULL;
+		recs[i].nreasons = 0;
+		recs[i].auth_dkim = dk;
+		recs[i].nauth_dkim = nitems(dk);
+		recs[i].auth_spf = sp;
+		recs[i].nauth_spf = nitems(sp);
+	}
+	ck_assert_msg(feed(st, &input, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record_dkim"), 6);
+	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.record WHERE "
+	    "spf1_scope = 'mfrom' AND dkim2_selector = 'k1' AND "
+	    "spf_more_domain IS NULL"), 3);
+	ck_assert_str_eq(qs("SELECT envelope_to || '|' || envelope_from || '|' "
+	    "FROM dmarc.record WHERE rec_no = 2"), "rcpt\\@example.com||");
+
+	/* a bad value after the switch: nothing of the report is left */
+	exec_on(conninfo, "DELETE FROM dmarc.report");
+	exec_on(conninfo, "DELETE FROM dmarc.ingest");
+	make_report("lean-3", JAN2024);
+	recs[0].dkim.raw = NULL;
+	recs[0].auth_dkim = dk;
+	recs[0].nauth_dkim = nitems(dk);
+	recs[2].dkim.val = "bogus";
+	ck_assert_int_eq(feed(st, &input, &err), -1);
+	ck_assert_int_eq(err.scope, DM_EMSG);
+	ck_assert_int_eq(rows_everywhere(), 0);
+	store_free(st);
+}
+END_TEST
+
+/*
  * A value outside its enumeration is refused by the column's type
  * (sql/007_enums.sql) wherever the report carries it: in the report's
  * INSERT, in the record COPY as a field or inside an array. The
@@ -2533,6 +2619,7 @@ test_suite(void)
 	tcase_add_test(tc, test_store_many_records);
 	tcase_add_test(tc, test_store_hostile_text_round_trips_through_views);
 	tcase_add_test(tc, test_store_empty_entries_keep_their_place);
+	tcase_add_test(tc, test_store_lean_copy_then_full);
 	tcase_add_test(tc, test_store_enums_checked);
 	tcase_add_test(tc, test_store_enums_refused_as_writer);
 	tcase_add_test(tc, test_store_record_too_long_is_emsg);
