@@ -564,6 +564,18 @@ newest_migration(void)
  * Which migrations are recorded: sets have[v] for v <= maxv. A missing
  * dmarc.schema_version means none.
  */
+/*
+ * A store migrated by a newer dmarcd: this one would write rows its
+ * schema no longer has (009 renamed columns), so it stops and says why
+ * instead of failing at every report.
+ */
+static int
+newer_schema(int top, int maxv, struct dm_err *err)
+{
+	return dm_err_set(err, DM_ESTORE, "database: schema version %d is "
+	    "newer than this dmarcd knows (%d): upgrade dmarcd", top, maxv);
+}
+
 static int
 applied_versions(struct store *st, char *have, int maxv, int *top,
     struct dm_err *err)
@@ -660,6 +672,10 @@ store_migrate(struct store *st, int *applied, struct dm_err *err)
 	st->migrating = 1;
 	if (applied_versions(st, have, maxv, &top, err) == -1)
 		goto unlock;
+	if (top > maxv) {
+		newer_schema(top, maxv, err);
+		goto unlock;
+	}
 	for (m = store_migrations; m->name != NULL; m++) {
 		if (have[m->version])
 			continue;
@@ -695,6 +711,8 @@ store_check_schema(struct store *st, struct dm_err *err)
 	free(have);
 	if (rc == -1)
 		return -1;
+	if (top > maxv)
+		return newer_schema(top, maxv, err);
 	if (top < maxv)
 		return dm_err_set(err, DM_ESTORE, "database: schema version "
 		    "%d, this dmarcd needs %d: run 'dmarcd migrate'", top,

@@ -429,6 +429,19 @@ START_TEST(test_store_migrate_from_empty)
 	ck_assert_int_eq(n, 0);
 	ck_assert_int_eq(q1("SELECT count(*) FROM dmarc.schema_version"),
 	    nmigrations());
+
+	/* Migrated by a newer dmarcd: refused, by both, saying why. */
+	snprintf(sql, sizeof(sql), "INSERT INTO dmarc.schema_version "
+	    "(version, name) VALUES (%d, 'from_the_future.sql')",
+	    nmigrations() + 1);
+	exec_on(conninfo, sql);
+	ck_assert_int_eq(store_check_schema(st, &err), -1);
+	ck_assert_int_eq(err.scope, DM_ESTORE);
+	ck_assert_msg(strstr(err.msg, "is newer than this dmarcd knows") !=
+	    NULL && strstr(err.msg, "upgrade dmarcd") != NULL, "%s", err.msg);
+	ck_assert_int_eq(store_migrate(st, &n, &err), -1);
+	ck_assert_msg(strstr(err.msg, "is newer than this dmarcd knows") !=
+	    NULL, "%s", err.msg);
 	store_free(st);
 }
 END_TEST
