@@ -20,6 +20,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "query.h"
+#include "store.h"
 #include "util.h"
 
 /* Type oids of the parameters (pg_type.h is a server header). */
@@ -1392,8 +1393,9 @@ db_error(PGconn *conn, const PGresult *res, const char *what,
 int
 query_session(PGconn *conn, struct dm_err *err)
 {
-	PGresult	*res;
-	int		 rc = -1;
+	const struct store_migration	*m;
+	PGresult			*res;
+	int				 rc = -1, have, need = 0;
 
 	if (PQsetClientEncoding(conn, "UTF8") != 0)
 		return db_error(conn, NULL, "set client_encoding", err);
@@ -1424,7 +1426,31 @@ query_session(PGconn *conn, struct dm_err *err)
 		dm_err_set(err, DM_ESTORE, "%s", no_schema);
 		goto out;
 	}
-	rc = 0;
+	/*
+	 * dmarcq's SQL is written for one schema (009 renamed columns and
+	 * added functions): a store migrated less or further would fail
+	 * with "column does not exist"; say what to do instead.
+	 */
+	PQclear(res);
+	res = PQexec(conn, "SELECT coalesce(max(version), 0)"
+	    " FROM dmarc.schema_version");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		db_error(conn, res, "schema check", err);
+		goto out;
+	}
+	have = atoi(PQgetvalue(res, 0, 0));
+	for (m = store_migrations; m->name != NULL; m++)
+		if (m->version > need)
+			need = m->version;
+	if (have < need)
+		dm_err_set(err, DM_ESTORE, "the store's schema is version %d, "
+		    "this dmarcq needs %d: run 'dmarcd migrate'", have, need);
+	else if (have > need)
+		dm_err_set(err, DM_ESTORE, "the store's schema is version %d, "
+		    "newer than this dmarcq knows (%d): upgrade dmarcq", have,
+		    need);
+	else
+		rc = 0;
 out:
 	PQclear(res);
 	return rc;

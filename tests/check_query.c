@@ -25,6 +25,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "query.h"
+#include "store.h"
 #include "util.h"
 
 #define USEC		INT64_C(1000000)
@@ -645,7 +646,66 @@ START_TEST(test_query_connect_refuses_bad_conninfo)
 }
 END_TEST
 
-/* A schema_version without the tables: an older or broken migration. */
+/* The newest migration this build carries. */
+static int
+newest(void)
+{
+	const struct store_migration	*m;
+	int				 v = 0;
+
+	for (m = store_migrations; m->name != NULL; m++)
+		if (m->version > v)
+			v = m->version;
+	return v;
+}
+
+/*
+ * A store migrated less, or further, than dmarcq's SQL is written for:
+ * refused at connection with what to do, not at the first query with
+ * "column does not exist".
+ */
+START_TEST(test_query_session_checks_the_schema_version)
+{
+	struct dm_err	 err = { 0 };
+	PGconn		*conn;
+	PGresult	*res;
+	char		 sql[256], want[256];
+	int		 v;
+
+	conn = PQconnectdb(empty_db);
+	ck_assert_int_eq(PQstatus(conn), CONNECTION_OK);
+	for (v = newest() - 1; v <= newest() + 1; v++) {
+		/* rolled back: empty_db stays empty */
+		snprintf(sql, sizeof(sql), "BEGIN; CREATE SCHEMA dmarc; "
+		    "CREATE TABLE dmarc.schema_version (version int); "
+		    "INSERT INTO dmarc.schema_version SELECT "
+		    "generate_series(1, %d)", v);
+		res = PQexec(conn, sql);
+		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+		PQclear(res);
+		if (v < newest())
+			snprintf(want, sizeof(want), "the store's schema is "
+			    "version %d, this dmarcq needs %d: run 'dmarcd "
+			    "migrate'", v, newest());
+		else if (v > newest())
+			snprintf(want, sizeof(want), "the store's schema is "
+			    "version %d, newer than this dmarcq knows (%d): "
+			    "upgrade dmarcq", v, newest());
+		if (v == newest())
+			ck_assert_msg(query_session(conn, &err) == 0, "%s",
+			    err.msg);
+		else {
+			ck_assert_int_eq(query_session(conn, &err), -1);
+			ck_assert_int_eq(err.scope, DM_ESTORE);
+			ck_assert_str_eq(err.msg, want);
+		}
+		PQclear(PQexec(conn, "ROLLBACK"));
+	}
+	PQfinish(conn);
+}
+END_TEST
+
+/* A schema_version without the tables: a broken migration. */
 START_TEST(test_query_run_says_migrate_when_tables_are_missing)
 {
 	struct query_opts	 o;
@@ -653,15 +713,17 @@ START_TEST(test_query_run_says_migrate_when_tables_are_missing)
 	PGconn			*conn;
 	PGresult		*res;
 	FILE			*f;
-	char			*out = NULL;
+	char			*out = NULL, sql[256];
 	size_t			 len = 0;
 	int			 fmt;
 
 	conn = PQconnectdb(empty_db);
 	ck_assert_int_eq(PQstatus(conn), CONNECTION_OK);
 	/* in a transaction that is rolled back: empty_db stays empty */
-	res = PQexec(conn, "BEGIN; CREATE SCHEMA dmarc;"
-	    " CREATE TABLE dmarc.schema_version (version int)");
+	snprintf(sql, sizeof(sql), "BEGIN; CREATE SCHEMA dmarc;"
+	    " CREATE TABLE dmarc.schema_version (version int);"
+	    " INSERT INTO dmarc.schema_version VALUES (%d)", newest());
+	res = PQexec(conn, sql);
 	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
 	ck_assert_msg(query_session(conn, &err) == 0, "%s", err.msg);
@@ -679,8 +741,9 @@ START_TEST(test_query_run_says_migrate_when_tables_are_missing)
 		free(out);
 		out = NULL;
 		/* the failed statement aborted the transaction: redo it */
-		res = PQexec(conn, "ROLLBACK; BEGIN; CREATE SCHEMA dmarc;"
-		    " CREATE TABLE dmarc.schema_version (version int)");
+		res = PQexec(conn, "ROLLBACK");
+		PQclear(res);
+		res = PQexec(conn, sql);
 		PQclear(res);
 	}
 	PQfinish(conn);
@@ -2223,6 +2286,7 @@ test_suite(void)
 	tcase_add_test(tc, test_query_connect_says_host_and_reason);
 	tcase_add_test(tc, test_query_connect_refuses_bad_conninfo);
 	tcase_add_test(tc, test_query_run_says_migrate_when_tables_are_missing);
+	tcase_add_test(tc, test_query_session_checks_the_schema_version);
 	tcase_add_loop_test(tc, test_query_parse_time_good, 0,
 	    nitems(time_good));
 	tcase_add_loop_test(tc, test_query_parse_time_bad, 0,
