@@ -1393,9 +1393,8 @@ db_error(PGconn *conn, const PGresult *res, const char *what,
 int
 query_session(PGconn *conn, struct dm_err *err)
 {
-	const struct store_migration	*m;
-	PGresult			*res;
-	int				 rc = -1, have, need = 0;
+	PGresult	*res;
+	int		 rc = -1, have, need;
 
 	if (PQsetClientEncoding(conn, "UTF8") != 0)
 		return db_error(conn, NULL, "set client_encoding", err);
@@ -1439,9 +1438,7 @@ query_session(PGconn *conn, struct dm_err *err)
 		goto out;
 	}
 	have = atoi(PQgetvalue(res, 0, 0));
-	for (m = store_migrations; m->name != NULL; m++)
-		if (m->version > need)
-			need = m->version;
+	need = store_newest_migration();
 	if (have < need)
 		dm_err_set(err, DM_ESTORE, "the store's schema is version %d, "
 		    "this dmarcq needs %d: run 'dmarcd migrate'", have, need);

@@ -548,8 +548,8 @@ store_free(struct store *st)
 
 /* --- migrations ------------------------------------------------------- */
 
-static int
-newest_migration(void)
+int
+store_newest_migration(void)
 {
 	const struct store_migration	*m;
 	int				 v = 0;
@@ -661,7 +661,7 @@ store_migrate(struct store *st, int *applied, struct dm_err *err)
 		    "database: migrate while a report is open");
 	if (alive(st, err) == -1)
 		return -1;
-	maxv = newest_migration();
+	maxv = store_newest_migration();
 	have = xcalloc(maxv + 1, 1);
 	snprintf(key, sizeof(key), "%" PRId64, STORE_MIGRATE_LOCK);
 	vals[0] = key;
@@ -705,7 +705,7 @@ store_check_schema(struct store *st, struct dm_err *err)
 
 	if (alive(st, err) == -1)
 		return -1;
-	maxv = newest_migration();
+	maxv = store_newest_migration();
 	have = xcalloc(maxv + 1, 1);
 	rc = applied_versions(st, have, maxv, &top, err);
 	free(have);

@@ -33,6 +33,9 @@ struct store_migration {
 };
 extern const struct store_migration store_migrations[];
 
+/* The newest migration's version: the schema this build writes and reads. */
+int	store_newest_migration(void);
+
 /*
  * Apply the migrations that dmarc.schema_version does not list yet, in
  * order, each in its own transaction, under an advisory lock so that two
@@ -42,8 +45,9 @@ extern const struct store_migration store_migrations[];
 int	store_migrate(struct store *st, int *applied, struct dm_err *err);
 
 /*
- * Fail unless the schema has been migrated to at least the newest
- * migration this build knows (so import can say "run dmarcd migrate").
+ * Fail unless the schema has been migrated to exactly the newest
+ * migration this build knows (so import can say "run dmarcd migrate",
+ * or that a newer dmarcd migrated it).
  */
 int	store_check_schema(struct store *st, struct dm_err *err);
 

@@ -646,19 +646,6 @@ START_TEST(test_query_connect_refuses_bad_conninfo)
 }
 END_TEST
 
-/* The newest migration this build carries. */
-static int
-newest(void)
-{
-	const struct store_migration	*m;
-	int				 v = 0;
-
-	for (m = store_migrations; m->name != NULL; m++)
-		if (m->version > v)
-			v = m->version;
-	return v;
-}
-
 /*
  * A store migrated less, or further, than dmarcq's SQL is written for:
  * refused at connection with what to do, not at the first query with
@@ -670,11 +657,11 @@ START_TEST(test_query_session_checks_the_schema_version)
 	PGconn		*conn;
 	PGresult	*res;
 	char		 sql[256], want[256];
-	int		 v;
+	int		 v, top = store_newest_migration();
 
 	conn = PQconnectdb(empty_db);
 	ck_assert_int_eq(PQstatus(conn), CONNECTION_OK);
-	for (v = newest() - 1; v <= newest() + 1; v++) {
+	for (v = top - 1; v <= top + 1; v++) {
 		/* rolled back: empty_db stays empty */
 		snprintf(sql, sizeof(sql), "BEGIN; CREATE SCHEMA dmarc; "
 		    "CREATE TABLE dmarc.schema_version (version int); "
@@ -683,15 +670,15 @@ START_TEST(test_query_session_checks_the_schema_version)
 		res = PQexec(conn, sql);
 		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 		PQclear(res);
-		if (v < newest())
+		if (v < top)
 			snprintf(want, sizeof(want), "the store's schema is "
 			    "version %d, this dmarcq needs %d: run 'dmarcd "
-			    "migrate'", v, newest());
-		else if (v > newest())
+			    "migrate'", v, top);
+		else if (v > top)
 			snprintf(want, sizeof(want), "the store's schema is "
 			    "version %d, newer than this dmarcq knows (%d): "
-			    "upgrade dmarcq", v, newest());
-		if (v == newest())
+			    "upgrade dmarcq", v, top);
+		if (v == top)
 			ck_assert_msg(query_session(conn, &err) == 0, "%s",
 			    err.msg);
 		else {
@@ -722,7 +709,8 @@ START_TEST(test_query_run_says_migrate_when_tables_are_missing)
 	/* in a transaction that is rolled back: empty_db stays empty */
 	snprintf(sql, sizeof(sql), "BEGIN; CREATE SCHEMA dmarc;"
 	    " CREATE TABLE dmarc.schema_version (version int);"
-	    " INSERT INTO dmarc.schema_version VALUES (%d)", newest());
+	    " INSERT INTO dmarc.schema_version VALUES (%d)",
+	    store_newest_migration());
 	res = PQexec(conn, sql);
 	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);

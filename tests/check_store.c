@@ -519,6 +519,22 @@ rows_text(const char *rel)
 	return out;
 }
 
+/* Each of the n relations has the rows before[i] listed; frees them. */
+static void
+same_rows(const char *const *rels, char **before, size_t n)
+{
+	char	*after;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		after = rows_text(rels[i]);
+		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
+		    rels[i], before[i], after);
+		free(before[i]);
+		free(after);
+	}
+}
+
 /*
  * Apply the migrations from m on, below version below, as
  * store_migrate() would (to stop a store at an older schema); the next
@@ -556,7 +572,7 @@ START_TEST(test_store_migrate_enums_keeps_values)
 	const struct store_migration	*m;
 	struct dm_err			 err = { 0 };
 	struct store			*st;
-	char				*before[nitems(rels)], *after;
+	char				*before[nitems(rels)];
 	char				 sql[256], ci[2048];
 	PGconn				*c;
 	PGresult			*r;
@@ -577,13 +593,7 @@ START_TEST(test_store_migrate_enums_keeps_values)
 	ck_assert(strstr(before[3], "permerror") != NULL);
 
 	m = migrate_below(m, 8);
-	for (i = 0; i < nitems(rels); i++) {
-		after = rows_text(rels[i]);
-		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
-		    rels[i], before[i], after);
-		free(before[i]);
-		free(after);
-	}
+	same_rows(rels, before, nitems(rels));
 	/* converted, and no CHECK is left but those on numbers */
 	ck_assert_str_eq(qs("SELECT format_type(atttypid, atttypmod) FROM "
 	    "pg_attribute WHERE attrelid = 'dmarc.record_y2024m02'::regclass "
@@ -659,7 +669,7 @@ START_TEST(test_store_migrate_record_index_keeps_rows)
 	const struct store_migration	*m;
 	struct dm_err			 err = { 0 };
 	struct store			*st;
-	char				*before[nitems(rels)], *after;
+	char				*before[nitems(rels)];
 	size_t				 i;
 	int				 n = -1;
 
@@ -680,13 +690,7 @@ START_TEST(test_store_migrate_record_index_keeps_rows)
 	ck_assert(strstr(before[5], "192.0.2.1") != NULL);
 
 	m = migrate_below(m, 9);
-	for (i = 0; i < nitems(rels); i++) {
-		after = rows_text(rels[i]);
-		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
-		    rels[i], before[i], after);
-		free(before[i]);
-		free(after);
-	}
+	same_rows(rels, before, nitems(rels));
 	ck_assert_str_eq(qs("SELECT string_agg(indexname, ',') FROM pg_indexes"
 	    " WHERE schemaname = 'dmarc' AND tablename = 'record'"),
 	    "record_rep_id");
@@ -750,7 +754,7 @@ START_TEST(test_store_migrate_auth_slots_keep_results)
 	const struct store_migration	*m;
 	struct dm_err			 err = { 0 };
 	struct store			*st;
-	char				*before[nitems(rels)], *after, *was;
+	char				*before[nitems(rels)], *was;
 	size_t				 i;
 	int				 n = -1;
 
@@ -780,13 +784,7 @@ START_TEST(test_store_migrate_auth_slots_keep_results)
 	    "dmarc.spf_domain(r)", "dmarc.spf_scope(r)",
 	    "dmarc.spf_result(r)"), was);
 	free(was);
-	for (i = 0; i < nitems(rels); i++) {
-		after = rows_text(rels[i]);
-		ck_assert_msg(strcmp(before[i], after) == 0, "%s:\n%s\nnow\n%s",
-		    rels[i], before[i], after);
-		free(before[i]);
-		free(after);
-	}
+	same_rows(rels, before, nitems(rels));
 	/* 8 DKIM and 9 SPF results: two and one in slots, the rest after */
 	ck_assert_str_eq(qs("SELECT concat_ws('|', dkim_n, dkim1_domain, "
 	    "dkim1_selector, dkim1_result, dkim2_domain, dkim2_selector, "
