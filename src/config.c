@@ -278,7 +278,7 @@ handler(void *user, const char *section, const char *key, const char *value)
 			return 1;
 	kind = source_section(section, name, sizeof(name));
 	if (kind == -1) {
-		log_warnx("%s: [%s]: a source's name is quoted and made of "
+		log_errx("%s: [%s]: a source's name is quoted and made of "
 		    "letters, digits, '-', '_' and '.'", cf->path, section);
 		cf->nerrors++;
 		return 1;
@@ -292,13 +292,13 @@ handler(void *user, const char *section, const char *key, const char *value)
 			k = &cfg_keys[i];
 	}
 	if (k == NULL) {
-		log_warnx("%s: [%s] %s: unknown key", cf->path, section, key);
+		log_errx("%s: [%s] %s: unknown key", cf->path, section, key);
 		cf->nerrors++;
 		return 1;
 	}
 	if (kind > 0) {
 		if ((fc = source_for(cf, kind, name)) == NULL) {
-			log_warnx("%s: [%s]: more than %d sources", cf->path,
+			log_errx("%s: [%s]: more than %d sources", cf->path,
 			    section, CONFIG_MAX_SOURCES);
 			cf->nerrors++;
 			return 1;
@@ -315,7 +315,7 @@ handler(void *user, const char *section, const char *key, const char *value)
 	case CFG_FSTORE:
 	case CFG_BOOL:
 		if (word_value(value, k->type, &w) == -1) {
-			log_warnx("%s: [%s] %s: \"%s\" is not one of %s",
+			log_errx("%s: [%s] %s: \"%s\" is not one of %s",
 			    cf->path, section, key, value,
 			    k->type == CFG_AUTH ? "plain, login, xoauth2" :
 			    k->type == CFG_AFTER ? "move, seen, delete, keep" :
@@ -331,7 +331,7 @@ handler(void *user, const char *section, const char *key, const char *value)
 		if ((k->type == CFG_SIZE ? config_parse_size(value, &v) :
 		    dm_parse_u64(value, UINT64_MAX, &v)) == -1 ||
 		    v < k->min || v > k->max) {
-			log_warnx("%s: [%s] %s: \"%s\" is not a %s from "
+			log_errx("%s: [%s] %s: \"%s\" is not a %s from "
 			    "%llu to %llu", cf->path, section, key,
 			    value, k->type == CFG_SIZE ? "size" : "number",
 			    (unsigned long long)k->min,
@@ -365,7 +365,7 @@ check_source(struct config *cf, struct fetch_conf *fc)
 	int		 nsecret;
 
 #define BAD(...) do {							\
-	log_warnx("%s: [%s \"%s\"]: " __VA_ARGS__);			\
+	log_errx("%s: [%s \"%s\"]: " __VA_ARGS__);			\
 	cf->nerrors++;							\
 } while (0)
 	if (fc->poll_interval == 0)
@@ -448,18 +448,18 @@ config_load(struct config *cf, const char *path, int must_exist)
 	if ((fp = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		log_warn("%s", path);
+		log_err("%s", path);
 		cf->nerrors++;
 		return -1;
 	}
 	rc = ini_parse_file(fp, handler, cf);
 	if (rc > 0) {
-		log_warnx("%s:%d: syntax error", path, rc);
+		log_errx("%s:%d: syntax error", path, rc);
 		cf->nerrors++;
 	}
 	if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & S_IROTH) &&
 	    cf->conninfo != NULL && strstr(cf->conninfo, "password") != NULL) {
-		log_warnx("%s: holds a password and is readable by others: "
+		log_errx("%s: holds a password and is readable by others: "
 		    "chmod o-r %s", path, path);
 		cf->nerrors++;
 	}

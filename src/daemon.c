@@ -260,7 +260,7 @@ sources_open(struct daemon *d)
 		    s->conf->kind == FETCH_POP3 ? "pop3" : "maildir",
 		    s->conf->name);
 		if ((s->f = fetch_new(s->conf, &err)) == NULL) {
-			log_warnx("source=%s: %s", s->label, err.msg);
+			log_errx("source=%s: %s", s->label, err.msg);
 			return -1;
 		}
 		d->nsrc++;
@@ -583,7 +583,7 @@ daemon_run(struct config *cf, const char *conninfo, int once)
 		goto out;
 	}
 	if (d.nsrc == 0) {
-		log_warnx("%s: no source configured: add an [imap], [pop3] "
+		log_errx("%s: no source configured: add an [imap], [pop3] "
 		    "or [maildir] section", cf->path ? cf->path : "config");
 		ex = 2;
 		goto out;

@@ -59,7 +59,7 @@ static const char usage_main[] =
 "\n"
 "Configuration (INI; every mistake is listed by -n):\n"
 "  [database]  conninfo          libpq conninfo or URI (--db and $DMARCD_DB\n"
-"                                win over it)\n"
+"                                win over it); connect_timeout default 10\n"
 "  [imap] or [imap \"NAME\"]   one section per mailbox:\n"
 "              url               imaps://HOST[:993]/MAILBOX, or\n"
 "                                imap://HOST:143/MAILBOX (STARTTLS required)\n"
@@ -109,7 +109,9 @@ static const char usage_import[] =
 "\n"
 "Options:\n"
 "      --db CONNINFO  PostgreSQL conninfo or URI; default: $DMARCD_DB,\n"
-"                     then [database] conninfo, then libpq's PG* variables\n"
+"                     then [database] conninfo, then libpq's PG* variables;\n"
+"                     connecting gives up after 10 s (connect_timeout in\n"
+"                     CONNINFO, or PGCONNECT_TIMEOUT, changes that)\n"
 "      --dry-run      parse and report only; no database is used, and\n"
 "                     'stored' lines show what would be stored\n"
 "  -j, --jobs N       worker processes (and connections) for several\n"
@@ -186,7 +188,7 @@ connect_db(const struct opts *o, const struct config *cf)
 	struct dm_err	 err = { 0 };
 
 	if ((st = store_open(conninfo(o, cf), &err)) == NULL)
-		log_warnx("%s", err.msg);
+		log_errx("%s", err.msg);
 	return st;
 }
 
@@ -218,7 +220,7 @@ cmd_import(const struct opts *o, int argc, char **argv)
 			goto out;
 		}
 		if (store_check_schema(im.st, &err) == -1) {
-			log_warnx("%s", err.msg);
+			log_errx("%s", err.msg);
 			ex = EX_UNREACHABLE;
 			goto out;
 		}
@@ -254,7 +256,7 @@ cmd_migrate(const struct opts *o)
 	if ((st = connect_db(o, &cf)) == NULL)
 		ex = EX_UNREACHABLE;
 	else if (store_migrate(st, &applied, &err) == -1) {
-		log_warnx("migrate: %s", err.msg);
+		log_errx("migrate: %s", err.msg);
 		ex = EX_UNREACHABLE;
 	} else
 		log_info("migrate: %d migration%s applied, schema is current",
@@ -282,7 +284,7 @@ cmd_housekeep(const struct opts *o)
 	else if (store_check_schema(st, &err) == -1 ||
 	    store_failure_expire(st, cf.failure_retention_days, &n,
 	    &err) == -1) {
-		log_warnx("housekeep: %s", err.msg);
+		log_errx("housekeep: %s", err.msg);
 		ex = EX_UNREACHABLE;
 	} else
 		log_info("housekeep: %lld failure report%s deleted "
@@ -300,7 +302,7 @@ cmd_daemon(const struct opts *o)
 	int		 ex;
 
 	if (load_config(o, &cf) == -1) {
-		log_warnx("%s: %d error%s", cf.path, cf.nerrors,
+		log_errx("%s: %d error%s", cf.path, cf.nerrors,
 		    cf.nerrors == 1 ? "" : "s");
 		config_clear(&cf);
 		return EX_USAGE;

@@ -393,28 +393,19 @@ struct page {
 	int				 more;	/* domains not shown */
 };
 
-/*
- * libpq's message on one line, without control characters: the server
- * text may quote what the user typed.
- */
+/* A failed query as err: libpq's message on one line. */
 static int
 db_error(PGconn *conn, const PGresult *res, const char *what,
     struct dm_err *err)
 {
 	const char	*msg;
 	char		 tmp[400];
-	size_t		 o = 0;
 
 	msg = res != NULL ? PQresultErrorMessage(res) : "";
 	if (*msg == '\0')
 		msg = PQerrorMessage(conn);
-	for (; *msg != '\0' && o + 1 < sizeof(tmp); msg++)
-		tmp[o++] = (unsigned char)*msg < 0x20 || *msg == 0x7f ?
-		    ' ' : *msg;
-	while (o > 0 && tmp[o - 1] == ' ')
-		o--;
-	tmp[o] = '\0';
-	return dm_err_set(err, DM_ESTORE, "html: %s: %s", what, tmp);
+	return dm_err_set(err, DM_ESTORE, "html: %s: %s", what,
+	    dm_one_line(msg, tmp, sizeof(tmp)));
 }
 
 static PGresult *

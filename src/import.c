@@ -114,7 +114,7 @@ ingest_setup(struct ingest *ig, struct import *im, struct store *st)
 static void
 log_stop(const char *input, const char *msg)
 {
-	log_warnx("input=%s: %s; stopping, the rest is not imported", input,
+	log_errx("input=%s: %s; stopping, the rest is not imported", input,
 	    msg);
 }
 
@@ -507,11 +507,11 @@ start_workers(struct pool *p)
 	for (i = 0; i < p->nw; i++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 		    sv) == -1) {
-			log_warn("import: socketpair");
+			log_err("import: socketpair");
 			return -1;
 		}
 		if ((pid = fork()) == -1) {
-			log_warn("import: fork");
+			log_err("import: fork");
 			close(sv[0]);
 			close(sv[1]);
 			return -1;
@@ -544,7 +544,7 @@ stop_workers(struct pool *p)
 		    errno == EINTR)
 			continue;
 		if (WIFSIGNALED(status))
-			log_warnx("import worker %ld: killed by signal %d",
+			log_errx("import worker %ld: killed by signal %d",
 			    (long)p->w[i].pid, WTERMSIG(status));
 		free(p->w[i].in);
 	}

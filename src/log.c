@@ -63,6 +63,28 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_err(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_LWARN, "error: ", fmt, ap, saved);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_errx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LWARN, "error: ", fmt, ap, 0);
+	va_end(ap);
+}
+
+void
 log_info(const char *fmt, ...)
 {
 	va_list	 ap;

@@ -15,6 +15,9 @@ void	log_init(const char *progname, int level);
 int	log_level(void);
 void	log_warn(const char *fmt, ...) DM_PRINTF(1, 2);	/* + strerror */
 void	log_warnx(const char *fmt, ...) DM_PRINTF(1, 2);
+/* what ends a command (it exits non-zero); shown when warnings are */
+void	log_err(const char *fmt, ...) DM_PRINTF(1, 2);	/* + strerror */
+void	log_errx(const char *fmt, ...) DM_PRINTF(1, 2);
 void	log_info(const char *fmt, ...) DM_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) DM_PRINTF(1, 2);
 /* For start-up and out-of-memory only: bad input never kills us. */

@@ -1341,31 +1341,6 @@ query_check(const struct query_cmd *cmd, const struct query_opts *o,
 
 /* --- the database ------------------------------------------------------ */
 
-/*
- * libpq's message on one line, without control characters: the server
- * text may quote what the user typed.
- */
-static const char *
-pq_msg(const char *in, char *out, size_t outlen)
-{
-	size_t	 o = 0;
-	int	 space = 0;
-
-	for (; *in != '\0' && o + 1 < outlen; in++) {
-		if (*in == '\n' || *in == '\t' || *in == '\r' || *in == ' ') {
-			space = o > 0;
-			continue;
-		}
-		if (space && o + 2 < outlen)
-			out[o++] = ' ';
-		space = 0;
-		out[o++] = (unsigned char)*in < 0x20 || *in == 0x7f ?
-		    '?' : *in;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 static const char no_schema[] =
 	"database has no dmarc schema: run 'dmarcd migrate'";
 
@@ -1387,7 +1362,7 @@ db_error(PGconn *conn, const PGresult *res, const char *what,
 	if (*msg == '\0')
 		msg = PQerrorMessage(conn);
 	return dm_err_set(err, DM_ESTORE, "%s: %s", what,
-	    pq_msg(msg, tmp, sizeof(tmp)));
+	    dm_one_line(msg, tmp, sizeof(tmp)));
 }
 
 int
@@ -1472,7 +1447,7 @@ check_conninfo(const char *conninfo, struct dm_err *err)
 		return 0;
 	}
 	dm_err_set(err, DM_ECONFIG, "bad conninfo: %s", msg != NULL ?
-	    pq_msg(msg, tmp, sizeof(tmp)) : "out of memory");
+	    dm_one_line(msg, tmp, sizeof(tmp)) : "out of memory");
 	PQfreemem(msg);
 	return -1;
 }
@@ -1480,8 +1455,7 @@ check_conninfo(const char *conninfo, struct dm_err *err)
 PGconn *
 query_connect(const char *conninfo, struct dm_err *err)
 {
-	const char	*keys[4], *vals[4], *host, *port;
-	char		 tmp[400];
+	const char	*keys[4], *vals[4];
 	PGconn		*conn;
 	int		 n = 0;
 
@@ -1508,13 +1482,7 @@ query_connect(const char *conninfo, struct dm_err *err)
 		return NULL;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
-		host = PQhost(conn);
-		port = PQport(conn);
-		dm_err_set(err, DM_ESTORE, "database unreachable (host %s, "
-		    "port %s): %s",
-		    host != NULL && *host != '\0' ? host : "default",
-		    port != NULL && *port != '\0' ? port : "default",
-		    pq_msg(PQerrorMessage(conn), tmp, sizeof(tmp)));
+		store_conn_failed(conn, err);
 		PQfinish(conn);
 		return NULL;
 	}

@@ -463,20 +463,26 @@ alive(struct store *st, struct dm_err *err)
 
 /* --- open ------------------------------------------------------------- */
 
+int
+store_conn_failed(PGconn *conn, struct dm_err *err)
+{
+	const char	*host = PQhost(conn), *port = PQport(conn);
+	char		 msg[400];
+
+	return dm_err_set(err, DM_ESTORE, "database unreachable (host %s, "
+	    "port %s): %s", host != NULL && *host != '\0' ? host : "default",
+	    port != NULL && *port != '\0' ? port : "default",
+	    dm_one_line(PQerrorMessage(conn), msg, sizeof(msg)));
+}
+
 struct store *
 store_open(const char *conninfo, struct dm_err *err)
 {
-	/*
-	 * application_name before dbname (the conninfo may override it),
-	 * client_encoding after (it may not: we send UTF-8).
-	 */
-	const char *const keys[] = { "application_name", "dbname",
-	    "client_encoding", NULL };
-	const char *vals[] = { "dmarcd", conninfo, "UTF8", NULL };
+	const char	*keys[5], *vals[5];
 	struct store	*st;
 	PQconninfoOption *opts;
 	char		*perr = NULL, line[400];
-	const char	*host, *port, *db;
+	int		 n = 0;
 
 	if (conninfo != NULL && *conninfo != '\0') {
 		if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
@@ -493,6 +499,23 @@ store_open(const char *conninfo, struct dm_err *err)
 		PQconninfoFree(opts);
 	}
 
+	/*
+	 * Defaults before dbname, which the conninfo expands into and may
+	 * override them: without a timeout an unreachable host hangs for
+	 * minutes (as in dmarcq). client_encoding after: we send UTF-8.
+	 */
+	keys[n] = "application_name";
+	vals[n++] = "dmarcd";
+	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+		keys[n] = "connect_timeout";
+		vals[n++] = "10";
+	}
+	keys[n] = "dbname";
+	vals[n++] = conninfo;
+	keys[n] = "client_encoding";
+	vals[n++] = "UTF8";
+	keys[n] = vals[n] = NULL;
+
 	st = xcalloc(1, sizeof(*st));
 	st->rec.max = REC_CHUNK + REC_MAX;
 	st->prefix.max = 4096;
@@ -504,19 +527,7 @@ store_open(const char *conninfo, struct dm_err *err)
 	}
 	PQsetNoticeProcessor(st->conn, notice, st);
 	if (PQstatus(st->conn) != CONNECTION_OK) {
-		first_line(PQerrorMessage(st->conn), line, sizeof(line));
-		if (strncmp(line, "connection to ", 14) == 0)
-			dm_err_set(err, DM_ESTORE, "database: %s", line);
-		else {
-			host = PQhost(st->conn);
-			port = PQport(st->conn);
-			db = PQdb(st->conn);
-			dm_err_set(err, DM_ESTORE, "database: connection to "
-			    "host=%s port=%s dbname=%s failed: %s",
-			    host != NULL && *host != '\0' ? host : "(default)",
-			    port != NULL && *port != '\0' ? port : "(default)",
-			    db != NULL ? db : "(default)", line);
-		}
+		store_conn_failed(st->conn, err);
 		store_free(st);
 		return NULL;
 	}

@@ -37,6 +37,14 @@ extern const struct store_migration store_migrations[];
 int	store_newest_migration(void);
 
 /*
+ * A connection libpq could not make (PGconn): err says "database
+ * unreachable (host H, port P): " and libpq's whole message on one line,
+ * its hint included; dmarcd and dmarcq say the same. Returns -1.
+ */
+struct pg_conn;
+int	store_conn_failed(struct pg_conn *conn, struct dm_err *err);
+
+/*
  * Apply the migrations that dmarc.schema_version does not list yet, in
  * order, each in its own transaction, under an advisory lock so that two
  * processes starting at once are safe. applied (may be NULL) gets how

@@ -288,6 +288,37 @@ dm_escape(struct buf *b, const char *s, int quoted)
 	return rc;
 }
 
+/*
+ * A message from a library (libpq's span lines, with a tab-indented
+ * hint) as one log line; text from a server may quote what a user
+ * typed, so no control character gets through.
+ */
+char *
+dm_one_line(const char *in, char *out, size_t outlen)
+{
+	size_t	 o = 0;
+	int	 space = 0;
+
+	if (outlen == 0)
+		return out;
+	for (; *in != '\0' && o + 1 < outlen; in++) {
+		if (*in == '\n' || *in == '\t' || *in == '\r' || *in == ' ') {
+			space = o > 0;
+			continue;
+		}
+		if (space) {
+			if (o + 2 >= outlen)
+				break;	/* no room for the next word */
+			out[o++] = ' ';
+		}
+		space = 0;
+		out[o++] = (unsigned char)*in < 0x20 || *in == 0x7f ?
+		    '?' : *in;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int
 dm_ip_parse(const char *s, unsigned char out[16])
 {

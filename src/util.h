@@ -50,6 +50,8 @@ int	 is_format_char(uint32_t c);
  * written as escapes (\n, \t, \xNN, \\); with quoted, also '"' as \".
  */
 int	 dm_escape(struct buf *b, const char *s, int quoted);
+/* in as one line: white space runs as one space, controls as '?' */
+char	*dm_one_line(const char *in, char *out, size_t outlen);
 /*
  * Parse an IPv4 or IPv6 address, with optional surrounding XML white
  * space, into out in network byte order. An IPv4-mapped IPv6 address

@@ -4,7 +4,11 @@
  * t_store_<name>, created afresh, so tests are independent and can be
  * inspected after a failure.
  */
+#include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -339,6 +343,9 @@ feed(struct store *st, const struct store_input *in, struct dm_err *err)
 
 START_TEST(test_store_unreachable_is_estore)
 {
+	const char	*want = "database unreachable (host 127.0.0.1, port "
+	    "1): connection to server at \"127.0.0.1\", port 1 failed: "
+	    "Connection refused Is the server running";
 	struct dm_err	 err = { 0 };
 	struct store	*st;
 
@@ -347,9 +354,47 @@ START_TEST(test_store_unreachable_is_estore)
 	    &err);
 	ck_assert_ptr_null(st);
 	ck_assert_int_eq(err.scope, DM_ESTORE);
-	ck_assert_msg(strstr(err.msg, "database: connection to") != NULL &&
-	    strstr(err.msg, "failed") != NULL && strchr(err.msg, '\n') ==
-	    NULL, "%s", err.msg);
+	/* where, and libpq's message with its hint, on one line */
+	ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0 &&
+	    strchr(err.msg, '\n') == NULL && strchr(err.msg, '\t') == NULL,
+	    "%s", err.msg);
+}
+END_TEST
+
+/*
+ * A server that takes the TCP connection and never answers: without a
+ * timeout of its own, libpq waits for ever, and so would the daemon.
+ */
+START_TEST(test_store_connect_gives_up)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	struct dm_err		 err = { 0 };
+	struct store		*st;
+	char			 ci[128];
+	time_t			 t0;
+	int			 ls;
+
+	test_need_db();
+	unsetenv("PGCONNECT_TIMEOUT");
+	ck_assert_int_ne(ls = socket(AF_INET, SOCK_STREAM, 0), -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(ls, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(ls, 4), 0);	/* the kernel accepts */
+	ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&sin, &slen), 0);
+	snprintf(ci, sizeof(ci), "host=127.0.0.1 port=%d "
+	    "dbname=x sslmode=disable", ntohs(sin.sin_port));
+	t0 = time(NULL);
+	st = store_open(ci, &err);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(err.scope, DM_ESTORE);
+	ck_assert_msg(time(NULL) - t0 >= 9 && time(NULL) - t0 <= 20,
+	    "gave up after %lld s", (long long)(time(NULL) - t0));
+	ck_assert_msg(strstr(err.msg, "database unreachable (host 127.0.0.1")
+	    != NULL && strstr(err.msg, "timeout") != NULL, "%s", err.msg);
+	close(ls);
 }
 END_TEST
 
@@ -2599,6 +2644,7 @@ test_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_store_unreachable_is_estore);
+	tcase_add_test(tc, test_store_connect_gives_up);
 	tcase_add_test(tc, test_store_bad_conninfo_is_econfig);
 	tcase_add_test(tc, test_store_open_uses_libpq_defaults);
 	tcase_add_test(tc, test_store_migrate_from_empty);

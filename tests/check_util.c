@@ -340,6 +340,25 @@ START_TEST(test_util_sha256)
 }
 END_TEST
 
+/* libpq's connection message, hint and all, as one log line */
+START_TEST(test_util_one_line)
+{
+	char	 out[64], tiny[8];
+
+	ck_assert_str_eq(dm_one_line("connection to server failed: refused\n"
+	    "\tIs the server running?\n", out, sizeof(out)),
+	    "connection to server failed: refused Is the server running?");
+	ck_assert_str_eq(dm_one_line("  \r\n a\x1b[2Jb\x7f \n\n", out,
+	    sizeof(out)), "a?[2Jb?");
+	ck_assert_str_eq(dm_one_line("", out, sizeof(out)), "");
+	/* cut to fit, never a trailing space */
+	ck_assert_str_eq(dm_one_line("abcdef ghijk", tiny, sizeof(tiny)),
+	    "abcdef");
+	ck_assert_str_eq(dm_one_line("abcdefghijk", tiny, sizeof(tiny)),
+	    "abcdefg");
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -361,6 +380,7 @@ test_suite(void)
 	    nitems(enum_cases));
 	tcase_add_test(tc, test_util_arena_keeps_strings);
 	tcase_add_test(tc, test_util_sha256);
+	tcase_add_test(tc, test_util_one_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
