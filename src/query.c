@@ -2630,7 +2630,8 @@ render_table(const struct query_cmd *cmd, const PGresult *res, int nrows,
 	}
 	if (nrows == 0 && fputs("(no rows)\n", out) == EOF)
 		goto werr;
-	if (left_out(cmd, tc, width, &line, out) == -1)
+	/* no row, nothing left out but names */
+	if (nrows > 0 && left_out(cmd, tc, width, &line, out) == -1)
 		goto werr;
 	if (more && nmore >= 0) {
 		buf_printf(&num, "%lld", (long long)nmore);

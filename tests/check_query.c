@@ -576,6 +576,14 @@ START_TEST(test_query_empty_result)
 	got = run_query(&q);
 	ck_assert_str_eq(got, "[]\n");
 	free(got);
+	/* too wide for 80 columns, but no row lost anything */
+	q.cmd = "failures";
+	q.format = QUERY_TABLE;
+	q.width = 80;
+	got = run_query(&q);
+	ck_assert_msg(strstr(got, "left out") == NULL && strlen(got) > 10 &&
+	    strcmp(got + strlen(got) - 10, "(no rows)\n") == 0, "%s", got);
+	free(got);
 }
 END_TEST
 
